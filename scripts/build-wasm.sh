@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds pkg/ (the npm package) from wasm-pack.toml. Incremental: a second run
+# with nothing changed takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(python3 - <<'PY'
+import tomllib, shlex
+c = tomllib.load(open("wasm-pack.toml", "rb"))
+b, o = c["build"], c.get("wasm-opt", {})
+print(f"TARGET={shlex.quote(b['target'])} OUT_DIR={shlex.quote(b['out-dir'])} OUT_NAME={shlex.quote(b['out-name'])}")
+print(f"PROFILE={shlex.quote(b['profile'])} RUSTFLAGS_WASM={shlex.quote(b.get('rustflags', ''))}")
+print(f"WASM_OPT={'1' if o.get('enabled') else ''} WASM_OPT_ARGS={shlex.quote(' '.join(o.get('args', [])))}")
+PY
+)"
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$RUSTFLAGS_WASM"
+profile_flag=(--profile "$PROFILE")
+[ "$PROFILE" = release ] && profile_flag=(--release)
+wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@"
+
+wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
+if [ -n "$WASM_OPT" ]; then
+  bin=node_modules/.bin/wasm-opt
+  [ -x "$bin" ] || { echo "wasm-opt missing: run scripts/setup.sh" >&2; exit 1; }
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  "$bin" $WASM_OPT_ARGS "$wasm" -o "$wasm.opt"
+  mv "$wasm.opt" "$wasm"
+  echo "wasm-opt $WASM_OPT_ARGS: $(( $(date +%s) - start )) s"
+fi
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "wasm: $raw bytes raw, $gz bytes gzip -9"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test, from a fresh machine: setup, lints, native tests, the wasm
+# build and its size budget, then the JS suites (Node, headless Chromium).
+#
+#   bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
+
+step "native tests"
+cargo test --profile native --features native
+
+step "wasm build"
+bash scripts/build-wasm.sh
+bash scripts/size-budget.sh
+
+step "JS: Node and headless Chromium"
+node --test --test-reporter=spec tests/js/node.test.mjs tests/js/browser.test.mjs

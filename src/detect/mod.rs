@@ -1,0 +1,427 @@
+//! Face detection with BlazeFace on tract.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), facebridge::Error> {
+//! use facebridge::detect::{Detector, DetectOptions};
+//! let photo = facebridge::image::decode(&std::fs::read("selfie.jpg").unwrap(),
+//!     &Default::default(), Default::default())?;
+//! let faces = Detector::embedded().detect(&photo.image, &DetectOptions::default())?;
+//! println!("{} face(s), first at {:?}", faces.len(), faces.first().map(|f| f.bbox));
+//! # Ok(()) }
+//! ```
+//!
+//! The image is letterboxed into the model's square input (no aspect
+//! distortion), decoded against MediaPipe's anchors and merged with weighted
+//! NMS. Boxes and landmarks come back in pixels of the image passed in.
+//!
+//! **Small faces.** BlazeFace sees a 128² or 256² copy of the whole frame, so a
+//! face under ~6 % of the long side (a standing person in a tall photo, the
+//! people at the back of a group) falls below what it can find. With
+//! [`TileMode::Auto`] the frame is also cut into overlapping square tiles of
+//! half the short side, each run through the full-range model, and the
+//! detections are merged with the whole-frame ones. Tiling costs one inference
+//! per tile, so it is on for still photos where counting every face matters
+//! (the CLI, the document role) and off for the camera loop.
+
+mod decode;
+mod model;
+
+use std::sync::OnceLock;
+
+use fast_image_resize as fir;
+use serde::{Deserialize, Serialize};
+use tract_onnx::prelude::*;
+
+pub use model::ModelKind;
+
+use crate::error::DetectError;
+use crate::image::{Rect, RgbImage};
+
+#[cfg(feature = "embed-models")]
+static SHORT_ONNX: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/blazeface_front_128.onnx"
+));
+#[cfg(feature = "embed-models")]
+static FULL_ONNX: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/blazeface_back_256.onnx"
+));
+
+/// One detected face, in pixels of the image it was found in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Face {
+    #[serde(rename = "box")]
+    pub bbox: Rect,
+    /// Detector confidence, 0..1.
+    pub score: f32,
+    /// Six points: right eye, left eye, nose tip, mouth centre, right ear
+    /// tragion, left ear tragion ("right" is the subject's right, on the
+    /// viewer's left in an unmirrored photo).
+    pub landmarks: [[f32; 2]; 6],
+}
+
+impl Face {
+    /// Scales every coordinate by `k` (to go from a reduced decode to the original).
+    pub fn scaled(&self, k: f32) -> Face {
+        Face {
+            bbox: self.bbox.scaled(k),
+            score: self.score,
+            landmarks: self.landmarks.map(|[x, y]| [x * k, y * k]),
+        }
+    }
+    /// Roll in degrees from the eye line; positive when the subject's head
+    /// leans towards their left shoulder (clockwise in the image).
+    pub fn roll_degrees(&self) -> f32 {
+        let [rx, ry] = self.landmarks[0];
+        let [lx, ly] = self.landmarks[1];
+        (ly - ry).atan2(lx - rx).to_degrees()
+    }
+}
+
+/// Whether to tile the frame to find small faces; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TileMode {
+    #[default]
+    Off,
+    Auto,
+}
+
+/// Detection settings. The defaults suit a selfie.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DetectOptions {
+    pub model: ModelKind,
+    /// Lowest score kept; `None` uses MediaPipe's value for the model.
+    pub min_score: Option<f32>,
+    /// Overlap above which detections merge (MediaPipe: 0.3).
+    pub iou_threshold: f32,
+    pub tiles: TileMode,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            model: ModelKind::Short,
+            min_score: None,
+            iou_threshold: 0.3,
+            tiles: TileMode::Off,
+        }
+    }
+}
+
+struct Slot {
+    kind: ModelKind,
+    bytes: Option<Vec<u8>>,
+    embedded: Option<&'static [u8]>,
+    model: OnceLock<Result<model::LoadedModel, String>>,
+    anchors: OnceLock<Vec<decode::Anchor>>,
+}
+
+impl Slot {
+    fn new(kind: ModelKind, bytes: Option<Vec<u8>>, embedded: Option<&'static [u8]>) -> Self {
+        Slot {
+            kind,
+            bytes,
+            embedded,
+            model: OnceLock::new(),
+            anchors: OnceLock::new(),
+        }
+    }
+    /// Builds the plan on first use and keeps it: loading costs far more than a run.
+    fn get(&self) -> Result<&model::LoadedModel, DetectError> {
+        let loaded = self.model.get_or_init(|| {
+            let bytes = self
+                .bytes
+                .as_deref()
+                .or(self.embedded)
+                .ok_or_else(|| "missing".to_string())?;
+            model::load(self.kind, bytes).map_err(|e| e.to_string())
+        });
+        match loaded {
+            Ok(m) => Ok(m),
+            Err(m) if m == "missing" => Err(DetectError::NotEmbedded {
+                which: self.kind.name(),
+            }),
+            Err(reason) => Err(DetectError::ModelLoad {
+                reason: reason.clone(),
+            }),
+        }
+    }
+    fn anchors(&self) -> &[decode::Anchor] {
+        self.anchors.get_or_init(|| decode::anchors(self.kind))
+    }
+}
+
+/// Both BlazeFace models, each loaded on first use and reused after.
+pub struct Detector {
+    short: Slot,
+    full: Slot,
+}
+
+/// How a square model input maps back to the source image.
+#[derive(Debug, Clone, Copy)]
+struct Letterbox {
+    x0: f32,
+    y0: f32,
+    /// Source pixels per model-input pixel.
+    inv_scale: f32,
+    pad_x: f32,
+    pad_y: f32,
+    size: f32,
+}
+
+impl Letterbox {
+    fn to_source(&self, xn: f32, yn: f32) -> (f32, f32) {
+        (
+            self.x0 + (xn * self.size - self.pad_x) * self.inv_scale,
+            self.y0 + (yn * self.size - self.pad_y) * self.inv_scale,
+        )
+    }
+}
+
+impl Detector {
+    /// The models compiled into this build (feature `embed-models`, on by default).
+    pub fn embedded() -> Self {
+        #[cfg(feature = "embed-models")]
+        let (s, f) = (Some(SHORT_ONNX), Some(FULL_ONNX));
+        #[cfg(not(feature = "embed-models"))]
+        let (s, f): (Option<&'static [u8]>, Option<&'static [u8]>) = (None, None);
+        Detector {
+            short: Slot::new(ModelKind::Short, None, s),
+            full: Slot::new(ModelKind::Full, None, f),
+        }
+    }
+
+    /// Models from bytes (the BlazeFace ONNX files, unchanged); a `None` falls
+    /// back to the embedded model, if this build has it.
+    pub fn from_onnx_bytes(short: Option<Vec<u8>>, full: Option<Vec<u8>>) -> Self {
+        let e = Detector::embedded();
+        Detector {
+            short: Slot::new(ModelKind::Short, short, e.short.embedded),
+            full: Slot::new(ModelKind::Full, full, e.full.embedded),
+        }
+    }
+
+    fn slot(&self, kind: ModelKind) -> &Slot {
+        match kind {
+            ModelKind::Short => &self.short,
+            ModelKind::Full => &self.full,
+        }
+    }
+
+    /// Loads a model now instead of at the first detection.
+    pub fn warm_up(&self, kind: ModelKind) -> Result<(), DetectError> {
+        self.slot(kind).get().map(|_| ())
+    }
+
+    /// Finds faces in `img`; boxes and landmarks are in `img`'s pixels,
+    /// best score first.
+    pub fn detect(&self, img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>, DetectError> {
+        let (w, h) = img.dimensions();
+        if w == 0 || h == 0 {
+            return Ok(Vec::new());
+        }
+        let mut raw = self.run_region(img, opts.model, opts, (0, 0, w, h), false)?;
+        if opts.tiles == TileMode::Auto {
+            for region in tiles(w, h, ModelKind::Full.input_size() as u32) {
+                raw.extend(self.run_region(img, ModelKind::Full, opts, region, true)?);
+            }
+        }
+        let merged = decode::weighted_nms(raw, opts.iou_threshold);
+        Ok(merged
+            .into_iter()
+            .map(|d| Face {
+                bbox: Rect {
+                    x: d.bbox[0],
+                    y: d.bbox[1],
+                    w: d.bbox[2] - d.bbox[0],
+                    h: d.bbox[3] - d.bbox[1],
+                },
+                score: d.score,
+                landmarks: d.keypoints,
+            })
+            .collect())
+    }
+
+    /// Runs one model on one region; detections come back in image pixels.
+    fn run_region(
+        &self,
+        img: &RgbImage,
+        kind: ModelKind,
+        opts: &DetectOptions,
+        region: (u32, u32, u32, u32),
+        is_tile: bool,
+    ) -> Result<Vec<decode::RawDetection>, DetectError> {
+        let slot = self.slot(kind);
+        let loaded = slot.get()?;
+        let (input, lb) = letterbox(img, region, kind.input_size())?;
+        let fail = |e: TractError| DetectError::Inference {
+            reason: format!("{e:#}"),
+        };
+        let outputs = loaded.plan.run(tvec!(input.into())).map_err(fail)?;
+        let view = |i: usize| -> Result<&[f32], DetectError> {
+            outputs
+                .get(loaded.outputs[i])
+                .ok_or_else(|| DetectError::Inference {
+                    reason: "missing output".into(),
+                })?
+                .as_slice::<f32>()
+                .map_err(fail)
+        };
+        let scores: Vec<f32> = view(0)?.iter().chain(view(1)?).copied().collect();
+        let boxes: Vec<f32> = view(2)?.iter().chain(view(3)?).copied().collect();
+        let min_score = opts.min_score.unwrap_or(kind.default_min_score());
+        let dets = decode::decode(kind, slot.anchors(), &scores, &boxes, min_score);
+        let (rx, ry, rw, rh) = region;
+        let (iw, ih) = img.dimensions();
+        let mut out = Vec::with_capacity(dets.len());
+        for d in dets {
+            let (x0, y0) = lb.to_source(d.bbox[0], d.bbox[1]);
+            let (x1, y1) = lb.to_source(d.bbox[2], d.bbox[3]);
+            if is_tile {
+                // A face cut by a tile's inner edge is half a face: the
+                // neighbouring tile or the whole-frame pass sees all of it.
+                let m = 0.02 * rw.max(rh) as f32;
+                let cut = (x0 < rx as f32 + m && rx > 0)
+                    || (y0 < ry as f32 + m && ry > 0)
+                    || (x1 > (rx + rw) as f32 - m && rx + rw < iw)
+                    || (y1 > (ry + rh) as f32 - m && ry + rh < ih);
+                // A face this large relative to the tile is plainly visible to
+                // the whole-frame pass; a tile's zoomed-in view of it adds only
+                // false positives on textured background.
+                let big = (x1 - x0).max(y1 - y0) > 0.4 * rw.max(rh) as f32;
+                if cut || big {
+                    continue;
+                }
+            }
+            let keypoints = d.keypoints.map(|[x, y]| {
+                let (sx, sy) = lb.to_source(x, y);
+                [sx, sy]
+            });
+            out.push(decode::RawDetection {
+                score: d.score,
+                bbox: [x0, y0, x1, y1],
+                keypoints,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Overlapping square tiles of half the short side (at least `min_side`),
+/// 25 % overlap. None when the frame is too small to gain from tiling.
+fn tiles(w: u32, h: u32, min_side: u32) -> Vec<(u32, u32, u32, u32)> {
+    let side = (w.min(h) / 2).max(min_side);
+    if side * 2 > w.max(h) && side >= w.min(h) {
+        return Vec::new();
+    }
+    let starts = |len: u32| -> Vec<u32> {
+        if len <= side {
+            return vec![0];
+        }
+        let step = side * 3 / 4;
+        let n = (len - side).div_ceil(step) + 1;
+        (0..n)
+            .map(|i| ((len - side) as u64 * i as u64 / (n - 1).max(1) as u64) as u32)
+            .collect()
+    };
+    let mut out = Vec::new();
+    for y in starts(h) {
+        for x in starts(w) {
+            out.push((x, y, side.min(w), side.min(h)));
+        }
+    }
+    out
+}
+
+/// Resizes `region` of `img` into the model's square input, keeping its aspect
+/// ratio and padding with black, as RGB in [-1, 1], NHWC.
+fn letterbox(
+    img: &RgbImage,
+    region: (u32, u32, u32, u32),
+    size: usize,
+) -> Result<(Tensor, Letterbox), DetectError> {
+    let (rx, ry, rw, rh) = region;
+    let k = size as f32 / rw.max(rh) as f32;
+    let nw = ((rw as f32 * k).round() as u32).clamp(1, size as u32);
+    let nh = ((rh as f32 * k).round() as u32).clamp(1, size as u32);
+    let fail = |e: &dyn std::fmt::Display| DetectError::Inference {
+        reason: format!("letterbox: {e}"),
+    };
+    let src = fir::images::ImageRef::new(
+        img.width(),
+        img.height(),
+        img.as_raw(),
+        fir::PixelType::U8x3,
+    )
+    .map_err(|e| fail(&e))?;
+    let mut dst = fir::images::Image::new(nw, nh, fir::PixelType::U8x3);
+    let opts = fir::ResizeOptions::new()
+        .crop(rx as f64, ry as f64, rw as f64, rh as f64)
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear));
+    fir::Resizer::new()
+        .resize(&src, &mut dst, &opts)
+        .map_err(|e| fail(&e))?;
+    let pad_x = (size as u32 - nw) / 2;
+    let pad_y = (size as u32 - nh) / 2;
+    let mut data = vec![-1.0f32; size * size * 3];
+    let pixels = dst.buffer();
+    for y in 0..nh as usize {
+        let row = &pixels[y * nw as usize * 3..(y + 1) * nw as usize * 3];
+        let start = ((y + pad_y as usize) * size + pad_x as usize) * 3;
+        for (o, &v) in data[start..start + row.len()].iter_mut().zip(row) {
+            *o = v as f32 * (2.0 / 255.0) - 1.0;
+        }
+    }
+    let tensor = Tensor::from_shape(&[1, size, size, 3], &data).map_err(|e| fail(&e))?;
+    // Source pixels per input pixel, from the rounded content size.
+    let lb = Letterbox {
+        x0: rx as f32,
+        y0: ry as f32,
+        inv_scale: rw as f32 / nw as f32,
+        pad_x: pad_x as f32,
+        pad_y: pad_y as f32,
+        size: size as f32,
+    };
+    Ok((tensor, lb))
+}
+
+/// The embedded detector, built once per process (or wasm instance).
+pub fn shared() -> &'static Detector {
+    static D: OnceLock<Detector> = OnceLock::new();
+    D.get_or_init(Detector::embedded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_the_frame() {
+        assert!(tiles(200, 200, 256).is_empty());
+        for (w, h) in [(1920, 1280), (1080, 1920), (4032, 3024), (600, 2000)] {
+            let t = tiles(w, h, 256);
+            assert!(!t.is_empty(), "{w}x{h}");
+            for &(x, y, tw, th) in &t {
+                assert!(x + tw <= w && y + th <= h);
+            }
+            let right = t.iter().map(|&(x, _, tw, _)| x + tw).max().unwrap();
+            let bottom = t.iter().map(|&(_, y, _, th)| y + th).max().unwrap();
+            assert_eq!((right, bottom), (w, h));
+        }
+    }
+
+    #[test]
+    fn letterbox_pads_and_maps_back() {
+        let img = RgbImage::from_pixel(200, 100, image::Rgb([255, 255, 255]));
+        let (t, lb) = letterbox(&img, (0, 0, 200, 100), 128).unwrap();
+        let v = t.as_slice::<f32>().unwrap();
+        assert_eq!(v[0], -1.0, "top padding is black");
+        let mid = (64 * 128 + 64) * 3;
+        assert!((v[mid] - 1.0).abs() < 1e-3, "content is white");
+        let (x, y) = lb.to_source(0.5, 0.5);
+        assert!((x - 100.0).abs() < 1.0 && (y - 50.0).abs() < 1.0, "{x},{y}");
+    }
+}

@@ -1,0 +1,172 @@
+//! Loading BlazeFace ONNX files into an optimised tract plan.
+
+use tract_onnx::pb::{
+    AttributeProto, TensorProto, attribute_proto::AttributeType, tensor_proto::DataType,
+};
+use tract_onnx::prelude::*;
+
+use crate::error::DetectError;
+
+/// The two BlazeFace variants and the MediaPipe settings that decode them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// 128×128 "front" model: faces within about 2 m of the camera (selfies).
+    Short,
+    /// 256×256 "back" model: faces up to about 5 m away and small faces on
+    /// ID cards or in wider shots.
+    Full,
+}
+
+impl ModelKind {
+    pub fn input_size(self) -> usize {
+        match self {
+            ModelKind::Short => 128,
+            ModelKind::Full => 256,
+        }
+    }
+    /// MediaPipe's SSD anchor strides for the model (four layers).
+    pub fn strides(self) -> [usize; 4] {
+        match self {
+            ModelKind::Short => [8, 16, 16, 16],
+            ModelKind::Full => [16, 32, 32, 32],
+        }
+    }
+    /// MediaPipe's score threshold: 0.5 for the front model, 0.65 for back.
+    pub fn default_min_score(self) -> f32 {
+        match self {
+            ModelKind::Short => 0.5,
+            ModelKind::Full => 0.65,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Short => "short-range",
+            ModelKind::Full => "full-range",
+        }
+    }
+}
+
+pub(crate) type Plan = TypedRunnableModel<TypedModel>;
+
+/// A loaded model: the plan, and which output is which.
+pub(crate) struct LoadedModel {
+    pub plan: Plan,
+    /// Output indices: scores of the fine grid, scores of the coarse grid,
+    /// boxes of the fine grid, boxes of the coarse grid.
+    pub outputs: [usize; 4],
+}
+
+/// The barracuda ONNX export leaves `ConstantOfShape` without its `value`
+/// attribute. ONNX says that means a float32 zero; tract 0.21 infers f64 and
+/// the graph then fails to type-check. Adding the default explicitly fixes it.
+fn patch_constant_of_shape(proto: &mut tract_onnx::pb::ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else {
+        return 0;
+    };
+    let mut patched = 0;
+    for node in graph
+        .node
+        .iter_mut()
+        .filter(|n| n.op_type == "ConstantOfShape")
+    {
+        if node.attribute.iter().any(|a| a.name == "value") {
+            continue;
+        }
+        node.attribute.push(AttributeProto {
+            name: "value".into(),
+            r#type: AttributeType::Tensor as i32,
+            t: Some(TensorProto {
+                dims: vec![1],
+                data_type: DataType::Float as i32,
+                float_data: vec![0.0],
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        patched += 1;
+    }
+    patched
+}
+
+pub(crate) fn load(kind: ModelKind, onnx_bytes: &[u8]) -> Result<LoadedModel, DetectError> {
+    let fail = |e: TractError| DetectError::ModelLoad {
+        reason: format!("{e:#}"),
+    };
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_read(&mut &*onnx_bytes).map_err(fail)?;
+    patch_constant_of_shape(&mut proto);
+    let s = kind.input_size();
+    let model = onnx
+        .model_for_proto_model(&proto)
+        .and_then(|m| m.with_input_fact(0, f32::fact([1, s, s, 3]).into()))
+        .and_then(|m| m.into_optimized())
+        .map_err(fail)?;
+    let outputs = find_outputs(&model, kind).map_err(|reason| DetectError::ModelLoad { reason })?;
+    let plan = model.into_runnable().map_err(fail)?;
+    Ok(LoadedModel { plan, outputs })
+}
+
+/// Tells the four outputs apart by shape: `[1, N, 1]` scores and `[1, N, 16]`
+/// boxes, N = 512 for the fine grid and 384 for the coarse one.
+fn find_outputs(model: &TypedModel, kind: ModelKind) -> Result<[usize; 4], String> {
+    let [fine, coarse] = grid_sizes(kind);
+    let mut found = [usize::MAX; 4];
+    for (i, outlet) in model
+        .output_outlets()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .enumerate()
+    {
+        let fact = model.outlet_fact(*outlet).map_err(|e| e.to_string())?;
+        let shape: Vec<usize> = fact
+            .shape
+            .as_concrete()
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        let slot = match shape.as_slice() {
+            [1, n, 1] if *n == fine => 0,
+            [1, n, 1] if *n == coarse => 1,
+            [1, n, 16] if *n == fine => 2,
+            [1, n, 16] if *n == coarse => 3,
+            other => {
+                return Err(format!(
+                    "unexpected output shape {other:?}: not a BlazeFace model"
+                ));
+            }
+        };
+        found[slot] = i;
+    }
+    if found.contains(&usize::MAX) {
+        return Err("the model lacks one of BlazeFace's four outputs".into());
+    }
+    Ok(found)
+}
+
+/// Anchors in the fine (first stride) and coarse (other strides) grids.
+pub(crate) fn grid_sizes(kind: ModelKind) -> [usize; 2] {
+    let s = kind.input_size();
+    let st = kind.strides();
+    let fine = (s / st[0]).pow(2) * 2;
+    let coarse = (s / st[1]).pow(2) * 6;
+    [fine, coarse]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_sizes_match_the_published_896() {
+        assert_eq!(grid_sizes(ModelKind::Short), [512, 384]);
+        assert_eq!(grid_sizes(ModelKind::Full), [512, 384]);
+    }
+
+    #[test]
+    fn garbage_bytes_are_a_typed_error() {
+        for bytes in [&b""[..], b"not a model", &[0xffu8; 64]] {
+            let e = load(ModelKind::Short, bytes).err().unwrap();
+            assert!(matches!(e, DetectError::ModelLoad { .. }));
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! One error taxonomy for the whole crate.
+//!
+//! Errors are grouped by who is at fault, the way `image::ImageError` groups
+//! them: the input photo, a limit, an unsupported feature, the detector's
+//! model, the face-quality gate, or the caller's options. Every error has a
+//! stable [`Error::code`] string; the JS bindings put it on `Error.code`, and
+//! `FaceBridgeErrorCode` in the TypeScript declarations lists them all.
+//!
+//! Messages say what to do next. None ever contains a credential or image bytes.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Every way a facebridge call can fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The photo could not be read.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// The face detector could not be loaded or run.
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    /// The photo was read, but the face in it is not good enough to send.
+    #[error(transparent)]
+    Quality(#[from] QualityError),
+    /// The caller passed options that cannot work.
+    #[error("invalid option `{field}`: {reason}")]
+    InvalidOptions { field: &'static str, reason: String },
+}
+
+impl Error {
+    /// The stable code: one of [`CODES`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Image(e) => e.code(),
+            Error::Detect(_) => "MODEL_ERROR",
+            Error::Quality(q) => q.failures.first().map_or("QUALITY", |f| f.code.as_str()),
+            Error::InvalidOptions { .. } => "INVALID_OPTIONS",
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidOptions {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every code an error can carry, in a stable order. The TypeScript union
+/// `FaceBridgeErrorCode` is generated from the same list (see `src/wasm`).
+pub const CODES: &[&str] = &[
+    "IMAGE_EMPTY",
+    "IMAGE_UNREADABLE",
+    "IMAGE_TOO_LARGE",
+    "UNSUPPORTED_FORMAT",
+    "BUDGET_UNREACHABLE",
+    "MODEL_ERROR",
+    "NO_FACE",
+    "MULTIPLE_FACES",
+    "FACE_TOO_SMALL",
+    "FACE_AT_EDGE",
+    "BLURRY",
+    "TOO_DARK",
+    "TOO_BRIGHT",
+    "TILTED",
+    "INVALID_OPTIONS",
+];
+
+/// The photo's bytes are the problem: empty, damaged, too big, or a kind we
+/// do not read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    #[error("the image is empty (0 bytes): pass the file's contents, not its name")]
+    Empty,
+    #[error("the image could not be decoded ({reason}): ask the user for another photo")]
+    Unreadable { reason: String },
+    #[error("unsupported image: {what}. Send a JPEG, PNG or WebP photo")]
+    UnsupportedFormat { what: String },
+    #[error(
+        "the image is {width}×{height} ({megapixels:.1} MP), over the limit of {limit_megapixels:.1} MP: \
+         resize it before calling, or raise `limits.maxPixels`"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        megapixels: f64,
+        limit_megapixels: f64,
+    },
+    #[error(
+        "decoding this image needs more than {limit_bytes} bytes of memory: raise `limits.maxAlloc` \
+         or send a smaller photo"
+    )]
+    AllocationLimit { limit_bytes: u64 },
+    #[error(
+        "no JPEG of at least {min_side} px fits in {budget} bytes{b64}: raise the byte budget or lower the minimum size",
+        b64 = if *.base64 { " (counted as base64)" } else { "" }
+    )]
+    BudgetUnreachable {
+        budget: usize,
+        min_side: u32,
+        base64: bool,
+    },
+    #[error("JPEG encoding failed: {reason}")]
+    Encode { reason: String },
+}
+
+impl ImageError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImageError::Empty => "IMAGE_EMPTY",
+            ImageError::Unreadable { .. } | ImageError::Encode { .. } => "IMAGE_UNREADABLE",
+            ImageError::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
+            ImageError::TooLarge { .. } | ImageError::AllocationLimit { .. } => "IMAGE_TOO_LARGE",
+            ImageError::BudgetUnreachable { .. } => "BUDGET_UNREACHABLE",
+        }
+    }
+}
+
+/// The detector's model could not be loaded or run. With the embedded models
+/// this is a bug; with models passed as bytes, the bytes are probably wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DetectError {
+    #[error(
+        "the face model could not be loaded ({reason}): pass the BlazeFace ONNX file unchanged"
+    )]
+    ModelLoad { reason: String },
+    #[error("face detection failed while running the model ({reason})")]
+    Inference { reason: String },
+    #[error("this build has no embedded {which} model: load it with `Detector::from_onnx_bytes`")]
+    NotEmbedded { which: &'static str },
+}
+
+/// One reason the quality gate refused a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum GateCode {
+    NoFace,
+    MultipleFaces,
+    FaceTooSmall,
+    FaceAtEdge,
+    Blurry,
+    TooDark,
+    TooBright,
+    Tilted,
+}
+
+impl GateCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateCode::NoFace => "NO_FACE",
+            GateCode::MultipleFaces => "MULTIPLE_FACES",
+            GateCode::FaceTooSmall => "FACE_TOO_SMALL",
+            GateCode::FaceAtEdge => "FACE_AT_EDGE",
+            GateCode::Blurry => "BLURRY",
+            GateCode::TooDark => "TOO_DARK",
+            GateCode::TooBright => "TOO_BRIGHT",
+            GateCode::Tilted => "TILTED",
+        }
+    }
+}
+
+impl fmt::Display for GateCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed gate check: its code, the measured value and the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateFailure {
+    pub code: GateCode,
+    /// What was measured (face count, pixels, variance, luminance, degrees…).
+    pub value: f64,
+    /// The configured limit that `value` did not meet.
+    pub limit: f64,
+    /// Plain words for the person holding the camera.
+    pub hint: &'static str,
+}
+
+/// The quality gate refused the photo; nothing was sent anywhere.
+#[derive(Debug, thiserror::Error)]
+#[error("the photo did not pass the quality gate: {}", summary(.failures))]
+pub struct QualityError {
+    /// Every failed check, the most fundamental first (no face before blur).
+    pub failures: Vec<GateFailure>,
+    /// The full report, so a UI can draw boxes and say why.
+    pub report: Box<crate::quality::QualityReport>,
+}
+
+fn summary(failures: &[GateFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("{} ({})", f.code, f.hint))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typescript_union_lists_every_code() {
+        let ts = include_str!("wasm/types.d.ts");
+        let union =
+            &ts[ts.find("type FaceBridgeErrorCode").unwrap()..ts.find("type GateCode").unwrap()];
+        for c in CODES {
+            assert!(
+                union.contains(&format!("\"{c}\"")),
+                "{c} missing from FaceBridgeErrorCode"
+            );
+        }
+        assert_eq!(
+            union.matches('"').count(),
+            CODES.len() * 2,
+            "the union has codes CODES lacks"
+        );
+    }
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(c), "{c} twice");
+        }
+        for g in [
+            GateCode::NoFace,
+            GateCode::MultipleFaces,
+            GateCode::FaceTooSmall,
+            GateCode::FaceAtEdge,
+            GateCode::Blurry,
+            GateCode::TooDark,
+            GateCode::TooBright,
+            GateCode::Tilted,
+        ] {
+            assert!(CODES.contains(&g.as_str()), "{g} missing from CODES");
+        }
+        let image_errors = [
+            ImageError::Empty,
+            ImageError::Unreadable {
+                reason: String::new(),
+            },
+            ImageError::UnsupportedFormat {
+                what: String::new(),
+            },
+            ImageError::TooLarge {
+                width: 1,
+                height: 1,
+                megapixels: 0.0,
+                limit_megapixels: 0.0,
+            },
+            ImageError::AllocationLimit { limit_bytes: 0 },
+            ImageError::BudgetUnreachable {
+                budget: 0,
+                min_side: 0,
+                base64: true,
+            },
+            ImageError::Encode {
+                reason: String::new(),
+            },
+        ];
+        for e in image_errors {
+            assert!(CODES.contains(&e.code()), "{} missing", e.code());
+        }
+        assert!(CODES.contains(&Error::invalid("x", "y").code()));
+        assert!(CODES.contains(&Error::Detect(DetectError::NotEmbedded { which: "x" }).code()));
+    }
+}

@@ -1,0 +1,340 @@
+//! Bytes → upright RGB, with limits checked against the header before any
+//! pixel buffer exists.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, metadata::Orientation};
+use serde::{Deserialize, Serialize};
+
+use super::{Limits, RgbImage, exif::orientation_from_exif};
+use crate::error::ImageError;
+
+/// The container the bytes were in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl Format {
+    /// Sniffs the magic bytes. Other known image kinds get a precise refusal.
+    pub fn sniff(bytes: &[u8]) -> Result<Format, ImageError> {
+        let unsupported = |what: &str| {
+            Err(ImageError::UnsupportedFormat {
+                what: what.to_string(),
+            })
+        };
+        match bytes {
+            [] => Err(ImageError::Empty),
+            [0xFF, 0xD8, 0xFF, ..] => Ok(Format::Jpeg),
+            [0x89, b'P', b'N', b'G', ..] => Ok(Format::Png),
+            [
+                b'R',
+                b'I',
+                b'F',
+                b'F',
+                _,
+                _,
+                _,
+                _,
+                b'W',
+                b'E',
+                b'B',
+                b'P',
+                ..,
+            ] => Ok(Format::Webp),
+            [b'G', b'I', b'F', b'8', ..] => unsupported("GIF"),
+            [b'B', b'M', ..] => unsupported("BMP"),
+            [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => unsupported("TIFF"),
+            [
+                _,
+                _,
+                _,
+                _,
+                b'f',
+                b't',
+                b'y',
+                b'p',
+                b'h' | b'm',
+                b'e' | b'i' | b'f',
+                ..,
+            ] => unsupported(
+                "HEIC/HEIF (iPhone photos: ask the browser for JPEG, e.g. <input accept=\"image/jpeg\">)",
+            ),
+            [
+                _,
+                _,
+                _,
+                _,
+                b'f',
+                b't',
+                b'y',
+                b'p',
+                b'a',
+                b'v',
+                b'i',
+                b'f',
+                ..,
+            ] => unsupported("AVIF"),
+            _ => unsupported("unrecognised bytes (not a JPEG, PNG or WebP file)"),
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+        }
+    }
+}
+
+/// How much resolution the caller needs. Large JPEGs are decoded at 1/2, 1/4
+/// or 1/8 scale inside the IDCT when that still gives `min_long_side`, which
+/// skips most of the decoding work and memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeTarget {
+    /// The smallest long side (after any reduced-scale decode) that is still
+    /// enough; `None` decodes at full resolution.
+    pub min_long_side: Option<u32>,
+}
+
+/// An upright RGB image and what we learned on the way.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Upright (EXIF orientation applied), alpha flattened on white.
+    pub image: RgbImage,
+    pub format: Format,
+    /// The EXIF orientation that was applied (1 = none).
+    pub orientation: u8,
+    /// Full-resolution size of the upright image, whatever scale was decoded.
+    pub width: u32,
+    pub height: u32,
+    /// `image.width() / width`: 1.0, or 1/2, 1/4, 1/8 for reduced JPEG decodes.
+    pub scale: f32,
+}
+
+/// Decodes a JPEG, PNG or WebP photo into upright RGB.
+pub fn decode(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<Decoded, ImageError> {
+    match Format::sniff(bytes)? {
+        Format::Jpeg => decode_jpeg(bytes, limits, target),
+        f @ (Format::Png | Format::Webp) => decode_with_image(bytes, f, limits),
+    }
+}
+
+fn check_size(
+    width: u32,
+    height: u32,
+    bytes_per_pixel: u64,
+    limits: &Limits,
+) -> Result<(), ImageError> {
+    let pixels = width as u64 * height as u64;
+    if width == 0 || height == 0 {
+        return Err(ImageError::Unreadable {
+            reason: "the image has no pixels".into(),
+        });
+    }
+    if pixels > limits.max_pixels {
+        return Err(ImageError::TooLarge {
+            width,
+            height,
+            megapixels: pixels as f64 / 1e6,
+            limit_megapixels: limits.max_pixels as f64 / 1e6,
+        });
+    }
+    if pixels.saturating_mul(bytes_per_pixel) > limits.max_alloc {
+        return Err(ImageError::AllocationLimit {
+            limit_bytes: limits.max_alloc,
+        });
+    }
+    Ok(())
+}
+
+fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<Decoded, ImageError> {
+    let unreadable = |e: jpeg_decoder::Error| match e {
+        jpeg_decoder::Error::Unsupported(u) => ImageError::UnsupportedFormat {
+            what: format!("JPEG feature {u:?}"),
+        },
+        other => ImageError::Unreadable {
+            reason: other.to_string(),
+        },
+    };
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    dec.read_info().map_err(unreadable)?;
+    let info = dec.info().ok_or_else(|| ImageError::Unreadable {
+        reason: "no JPEG frame header".into(),
+    })?;
+    let (w, h) = (info.width as u32, info.height as u32);
+    // The decoder holds one plane per component plus the interleaved output:
+    // about 2× the output for 3 or 4 components.
+    let bpp = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => 2,
+        jpeg_decoder::PixelFormat::L16 => 4,
+        jpeg_decoder::PixelFormat::RGB24 => 6,
+        jpeg_decoder::PixelFormat::CMYK32 => 8,
+    };
+    check_size(w, h, bpp, limits)?;
+    dec.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+
+    let (mut dw, mut dh) = (w, h);
+    if let Some(min_long) = target.min_long_side {
+        let long = w.max(h);
+        if min_long > 0 && min_long < long {
+            let k = min_long as f64 / long as f64;
+            let rw = ((w as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32) as u16;
+            let rh = ((h as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32) as u16;
+            let (sw, sh) = dec.scale(rw, rh).map_err(unreadable)?;
+            (dw, dh) = (sw as u32, sh as u32);
+        }
+    }
+    let pixels = dec.decode().map_err(unreadable)?;
+    let n = dw as usize * dh as usize;
+    let rgb: Vec<u8> = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => pixels,
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&g| [g, g, g]).collect(),
+        // Lossless 16-bit grey, big-endian: keep the high byte.
+        jpeg_decoder::PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .flat_map(|g| [g[0], g[0], g[0]])
+            .collect(),
+        // jpeg-decoder has already undone Adobe's inversion: 255 means no ink.
+        jpeg_decoder::PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let k = p[3] as u16;
+                [
+                    (p[0] as u16 * k / 255) as u8,
+                    (p[1] as u16 * k / 255) as u8,
+                    (p[2] as u16 * k / 255) as u8,
+                ]
+            })
+            .collect(),
+    };
+    if rgb.len() != n * 3 {
+        return Err(ImageError::Unreadable {
+            reason: "the JPEG decoded to fewer pixels than its header says".into(),
+        });
+    }
+    let image = RgbImage::from_raw(dw, dh, rgb).ok_or_else(|| ImageError::Unreadable {
+        reason: "pixel buffer does not match the size".into(),
+    })?;
+    let orientation = dec.exif_data().and_then(orientation_from_exif).unwrap_or(1);
+    Ok(finish(image, Format::Jpeg, orientation, w, h))
+}
+
+fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, ImageError> {
+    let image_format = match format {
+        Format::Png => image::ImageFormat::Png,
+        _ => image::ImageFormat::WebP,
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
+    let mut l = image::Limits::default();
+    l.max_alloc = Some(limits.max_alloc);
+    reader.limits(l);
+    let mut dec = reader.into_decoder().map_err(from_image_error)?;
+    let (w, h) = dec.dimensions();
+    let bpp = dec.color_type().bytes_per_pixel() as u64 + 3;
+    check_size(w, h, bpp, limits)?;
+    let orientation = dec.orientation().map_or(1, orientation_code);
+    let dynamic = DynamicImage::from_decoder(dec).map_err(from_image_error)?;
+    let image = if dynamic.color().has_alpha() {
+        flatten_on_white(dynamic)
+    } else {
+        dynamic.into_rgb8()
+    };
+    Ok(finish(image, format, orientation, w, h))
+}
+
+/// Transparent pixels become white, not black: ID-card scans with a
+/// transparent background must not turn into a dark frame around the card.
+fn flatten_on_white(d: DynamicImage) -> RgbImage {
+    let rgba = d.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut out = RgbImage::new(w, h);
+    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
+        let a = p[3] as u32;
+        for c in 0..3 {
+            o[c] = ((p[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        }
+    }
+    out
+}
+
+fn finish(image: RgbImage, format: Format, orientation: u8, w: u32, h: u32) -> Decoded {
+    let scale = image.width() as f32 / w as f32;
+    let image = apply_orientation(image, orientation);
+    let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
+    Decoded {
+        image,
+        format,
+        orientation,
+        width,
+        height,
+        scale,
+    }
+}
+
+fn orientation_code(o: Orientation) -> u8 {
+    match o {
+        Orientation::NoTransforms => 1,
+        Orientation::FlipHorizontal => 2,
+        Orientation::Rotate180 => 3,
+        Orientation::FlipVertical => 4,
+        Orientation::Rotate90FlipH => 5,
+        Orientation::Rotate90 => 6,
+        Orientation::Rotate270FlipH => 7,
+        Orientation::Rotate270 => 8,
+    }
+}
+
+/// Turns stored pixels upright for an EXIF orientation (1–8).
+pub(crate) fn apply_orientation(image: RgbImage, orientation: u8) -> RgbImage {
+    let Some(o) = Orientation::from_exif(orientation) else {
+        return image;
+    };
+    if o == Orientation::NoTransforms {
+        return image;
+    }
+    let mut d = DynamicImage::ImageRgb8(image);
+    d.apply_orientation(o);
+    d.into_rgb8()
+}
+
+fn from_image_error(e: image::ImageError) -> ImageError {
+    match e {
+        image::ImageError::Limits(_) => ImageError::AllocationLimit { limit_bytes: 0 },
+        image::ImageError::Unsupported(u) => ImageError::UnsupportedFormat {
+            what: u.to_string(),
+        },
+        other => ImageError::Unreadable {
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_table() {
+        let rows: &[(&[u8], &str)] = &[
+            (b"", "IMAGE_EMPTY"),
+            (b"\xff\xd8\xff\xe0", "ok"),
+            (b"\x89PNG\r\n\x1a\n", "ok"),
+            (b"RIFF\0\0\0\0WEBPVP8 ", "ok"),
+            (b"GIF89a", "UNSUPPORTED_FORMAT"),
+            (b"BM\0\0", "UNSUPPORTED_FORMAT"),
+            (b"\0\0\0\x18ftypheic", "UNSUPPORTED_FORMAT"),
+            (b"hello, this is a text file\n", "UNSUPPORTED_FORMAT"),
+        ];
+        for (bytes, want) in rows {
+            let got = Format::sniff(bytes)
+                .map(|_| "ok")
+                .unwrap_or_else(|e| e.code());
+            assert_eq!(got, *want, "{bytes:?}");
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! One photo in, the bytes to send out: decode → orient → detect → gate →
+//! crop → resize → JPEG within a byte budget.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), facebridge::Error> {
+//! use facebridge::prepare::{prepare, PrepareOptions};
+//! use facebridge::quality::Role;
+//! let bytes = std::fs::read("selfie.jpg").unwrap();
+//! let out = prepare(&bytes, &PrepareOptions { role: Role::Selfie, max_bytes: 2_000_000, ..Default::default() })?;
+//! println!("{} bytes, {}×{}, q{}", out.bytes.len(), out.report.width, out.report.height, out.report.jpeg_quality);
+//! # Ok(()) }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{self, DetectOptions, Detector, Face, ModelKind, TileMode};
+use crate::error::{Error, GateFailure, QualityError, Result};
+use crate::image::{self, Budget, DecodeTarget, Format, Limits, Rect, base64_len};
+use crate::quality::{GateConfig, QualityReport, Role, assess};
+
+/// How to make one photo fit a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PrepareOptions {
+    pub role: Role,
+    /// Byte budget of the output JPEG (default 5 MB).
+    pub max_bytes: usize,
+    /// Count `max_bytes` on the base64 encoding (services that take JSON).
+    pub base64: bool,
+    /// Longest side of the output. Default 1280: more detail than any face
+    /// matcher uses, and it keeps uploads small on mobile networks.
+    pub max_side: u32,
+    /// Shortest side of the output (AIGEN needs more than 480). The crop
+    /// grows to reach it; the image is upscaled only when the photo is smaller.
+    pub min_side: u32,
+    /// Selfie crop: space added on each side of the face box, as a share of
+    /// the face size. 0.6 gives a head-and-shoulders crop about 2.2 faces wide.
+    pub crop_margin: f32,
+    /// Best and worst JPEG quality tried before downscaling.
+    pub max_quality: u8,
+    pub min_quality: u8,
+    /// Gate thresholds; `None` uses the role's defaults.
+    pub gate: Option<GateConfig>,
+    /// Refuse photos that fail the gate (default). Turn off only to inspect.
+    pub enforce_gate: bool,
+    /// Detector settings; `None` uses the role's defaults.
+    pub detect: Option<DetectOptions>,
+    pub limits: Limits,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        PrepareOptions {
+            role: Role::Selfie,
+            max_bytes: 5_000_000,
+            base64: false,
+            max_side: 1280,
+            min_side: 0,
+            crop_margin: 0.6,
+            max_quality: 92,
+            min_quality: 60,
+            gate: None,
+            enforce_gate: true,
+            detect: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl PrepareOptions {
+    pub fn gate_config(&self) -> GateConfig {
+        self.gate.unwrap_or_else(|| GateConfig::for_role(self.role))
+    }
+    pub fn detect_options(&self) -> DetectOptions {
+        self.detect.unwrap_or_else(|| default_detect(self.role))
+    }
+    fn validate(&self) -> Result<()> {
+        if self.max_bytes < 1024 {
+            return Err(Error::invalid("maxBytes", "must be at least 1024"));
+        }
+        if self.max_side == 0 || (self.min_side > self.max_side) {
+            return Err(Error::invalid(
+                "maxSide",
+                "must be positive and at least minSide",
+            ));
+        }
+        if !(0.0..=3.0).contains(&self.crop_margin) {
+            return Err(Error::invalid("cropMargin", "must be between 0 and 3"));
+        }
+        if self.min_quality == 0 || self.min_quality > self.max_quality || self.max_quality > 100 {
+            return Err(Error::invalid(
+                "minQuality",
+                "need 1 ≤ minQuality ≤ maxQuality ≤ 100",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl PrepareOptions {
+    /// Reads options as JS passes them: every field optional, unknown fields
+    /// refused (a typo must not silently fall back to a default), and `gate`
+    /// and `detect` merged field by field onto the role's defaults.
+    pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        let mut obj = into_object(value)?;
+        let gate = obj.remove("gate");
+        let detect = obj.remove("detect");
+        let mut opts: PrepareOptions = from_value("options", serde_json::Value::Object(obj))?;
+        if let Some(g) = gate.filter(|g| !g.is_null()) {
+            opts.gate = Some(merge("gate", &GateConfig::for_role(opts.role), g)?);
+        }
+        if let Some(d) = detect.filter(|d| !d.is_null()) {
+            opts.detect = Some(merge("detect", &default_detect(opts.role), d)?);
+        }
+        Ok(opts)
+    }
+}
+
+/// Options of a detection call from JS: `{role, limits, ...DetectOptions}`.
+pub fn detect_options_from_json(value: serde_json::Value) -> Result<(Role, DetectOptions, Limits)> {
+    let mut obj = into_object(value)?;
+    let role: Role = match obj.remove("role") {
+        Some(r) if !r.is_null() => from_value("role", r)?,
+        _ => Role::Selfie,
+    };
+    let limits: Limits = match obj.remove("limits") {
+        Some(l) if !l.is_null() => from_value("limits", l)?,
+        _ => Limits::default(),
+    };
+    let detect = merge(
+        "options",
+        &default_detect(role),
+        serde_json::Value::Object(obj),
+    )?;
+    Ok((role, detect, limits))
+}
+
+fn into_object(value: serde_json::Value) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match value {
+        serde_json::Value::Null => Ok(Default::default()),
+        serde_json::Value::Object(o) => Ok(o),
+        _ => Err(Error::invalid("options", "must be an object")),
+    }
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(
+    field: &'static str,
+    v: serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| Error::invalid(field, e.to_string()))
+}
+
+/// Overlays the keys of `overrides` on `base`; unknown keys are refused.
+fn merge<T: Serialize + serde::de::DeserializeOwned>(
+    field: &'static str,
+    base: &T,
+    overrides: serde_json::Value,
+) -> Result<T> {
+    let mut merged =
+        serde_json::to_value(base).map_err(|e| Error::invalid(field, e.to_string()))?;
+    let (serde_json::Value::Object(m), serde_json::Value::Object(o)) = (&mut merged, overrides)
+    else {
+        return Err(Error::invalid(field, "must be an object"));
+    };
+    for (k, v) in o {
+        if !m.contains_key(&k) {
+            return Err(Error::invalid(field, format!("unknown field `{k}`")));
+        }
+        m.insert(k, v);
+    }
+    from_value(field, merged)
+}
+
+/// The detector settings each role starts from: the short-range model for a
+/// selfie (face near the camera), the full-range one for a card (small face).
+pub fn default_detect(role: Role) -> DetectOptions {
+    match role {
+        Role::Selfie => DetectOptions::default(),
+        Role::Document => DetectOptions {
+            model: ModelKind::Full,
+            tiles: TileMode::Off,
+            ..DetectOptions::default()
+        },
+    }
+}
+
+/// The source photo as it came in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    pub orientation: u8,
+    /// The JPEG IDCT scale used for decoding (1, 1/2, 1/4 or 1/8).
+    pub decode_scale: f32,
+}
+
+/// What `prepare` did, for the UI and for logs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrepareReport {
+    pub role: Role,
+    pub mime: &'static str,
+    /// Size of the JPEG file.
+    pub bytes: usize,
+    /// Size of its base64 encoding.
+    pub base64_bytes: usize,
+    pub width: u32,
+    pub height: u32,
+    pub jpeg_quality: u8,
+    /// Encoder runs spent meeting the budget.
+    pub encodes: u32,
+    /// The region of the upright original that was kept.
+    pub crop: Rect,
+    pub source: SourceInfo,
+    pub quality: QualityReport,
+    /// Failed gate checks (empty when the photo passed).
+    pub gate: Vec<GateFailure>,
+    /// The main face in the output image's pixels.
+    pub face: Option<Face>,
+}
+
+/// A photo ready to send.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub bytes: Vec<u8>,
+    pub report: PrepareReport,
+}
+
+/// Detection on a photo, with its quality report and gate verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectionReport {
+    pub width: u32,
+    pub height: u32,
+    pub source: SourceInfo,
+    pub faces: Vec<Face>,
+    pub quality: QualityReport,
+    pub gate: Vec<GateFailure>,
+}
+
+/// Long side decoded for detection alone: enough for the gate's sharpness
+/// measure on a face a fifth of the frame wide, and for 512 px tiles.
+const DETECT_DECODE_LONG_SIDE: u32 = 1024;
+const DETECT_DECODE_LONG_SIDE_TILED: u32 = 2048;
+
+/// Detects faces in a photo and runs the quality gate (without refusing).
+pub fn detect_photo(
+    detector: &Detector,
+    bytes: &[u8],
+    role: Role,
+    opts: &DetectOptions,
+    limits: &Limits,
+) -> Result<DetectionReport> {
+    let target = if opts.tiles == TileMode::Auto {
+        DETECT_DECODE_LONG_SIDE_TILED
+    } else {
+        DETECT_DECODE_LONG_SIDE
+    };
+    let decoded = image::decode(
+        bytes,
+        limits,
+        DecodeTarget {
+            min_long_side: Some(target),
+        },
+    )?;
+    let faces = detector.detect(&decoded.image, opts)?;
+    let quality = assess(
+        &decoded.image,
+        decoded.scale,
+        decoded.width,
+        decoded.height,
+        &faces,
+    );
+    let gate = GateConfig::for_role(role).check(&quality);
+    Ok(DetectionReport {
+        width: decoded.width,
+        height: decoded.height,
+        source: source_info(&decoded),
+        faces: quality.faces.clone(),
+        quality,
+        gate,
+    })
+}
+
+fn source_info(d: &image::Decoded) -> SourceInfo {
+    SourceInfo {
+        format: d.format,
+        width: d.width,
+        height: d.height,
+        orientation: d.orientation,
+        decode_scale: d.scale,
+    }
+}
+
+/// [`prepare_with`] on the embedded detector.
+pub fn prepare(bytes: &[u8], opts: &PrepareOptions) -> Result<Prepared> {
+    prepare_with(detect::shared(), bytes, opts)
+}
+
+/// Turns one photo into a JPEG that fits `opts`, or says why it cannot.
+pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) -> Result<Prepared> {
+    opts.validate()?;
+    let want_side = opts.max_side.max(opts.min_side);
+    // A selfie crop is rarely under 40 % of the photo's long side; decoding
+    // that much resolution is enough, and a 12 MP JPEG then decodes at 1/2.
+    let target = match opts.role {
+        Role::Document => want_side,
+        Role::Selfie => (want_side as f32 / 0.4).ceil() as u32,
+    };
+    let mut decoded = image::decode(
+        bytes,
+        &opts.limits,
+        DecodeTarget {
+            min_long_side: Some(target),
+        },
+    )?;
+    let detect_opts = opts.detect_options();
+    let faces = detector.detect(&decoded.image, &detect_opts)?;
+    let quality = assess(
+        &decoded.image,
+        decoded.scale,
+        decoded.width,
+        decoded.height,
+        &faces,
+    );
+    let gate = opts.gate_config().check(&quality);
+    if opts.enforce_gate && !gate.is_empty() {
+        return Err(QualityError {
+            failures: gate,
+            report: Box::new(quality),
+        }
+        .into());
+    }
+
+    let crop = crop_region(opts, &quality);
+    // The crop needs more pixels than the reduced decode has: decode again in full.
+    if decoded.scale < 1.0 && crop.w.max(crop.h) * decoded.scale < want_side as f32 {
+        decoded = image::decode(bytes, &opts.limits, DecodeTarget::default())?;
+    }
+    let (cx, cy, cw, ch) = crop
+        .scaled(decoded.scale)
+        .clamp_to(decoded.image.width(), decoded.image.height());
+    if cw == 0 || ch == 0 {
+        return Err(Error::invalid(
+            "cropMargin",
+            "the crop around the face is empty",
+        ));
+    }
+    let region = image::crop(&decoded.image, cx, cy, cw, ch);
+    let k = output_scale(cw, ch, opts);
+    let (ow, oh) = (
+        ((cw as f32 * k).round() as u32).max(1),
+        ((ch as f32 * k).round() as u32).max(1),
+    );
+    let resized = image::resize_rgb(&region, ow, oh)?;
+    drop(region);
+    let budget = Budget {
+        max_bytes: opts.max_bytes,
+        base64: opts.base64,
+        max_quality: opts.max_quality,
+        min_quality: opts.min_quality,
+        min_side: opts.min_side.max(64),
+    };
+    let enc = image::encode_to_budget(&resized, &budget)?;
+    // The main face in output pixels, for overlays and for services' face-size rules.
+    let to_out = enc.width as f32 / crop.w;
+    let face = quality.faces.first().map(|f| {
+        let mut g = f.clone();
+        g.bbox = Rect {
+            x: (f.bbox.x - crop.x) * to_out,
+            y: (f.bbox.y - crop.y) * to_out,
+            w: f.bbox.w * to_out,
+            h: f.bbox.h * to_out,
+        };
+        g.landmarks = f
+            .landmarks
+            .map(|[x, y]| [(x - crop.x) * to_out, (y - crop.y) * to_out]);
+        g
+    });
+    let report = PrepareReport {
+        role: opts.role,
+        mime: "image/jpeg",
+        bytes: enc.bytes.len(),
+        base64_bytes: base64_len(enc.bytes.len()),
+        width: enc.width,
+        height: enc.height,
+        jpeg_quality: enc.quality,
+        encodes: enc.encodes,
+        crop,
+        source: source_info(&decoded),
+        quality,
+        gate,
+        face,
+    };
+    Ok(Prepared {
+        bytes: enc.bytes,
+        report,
+    })
+}
+
+/// The part of the upright original to keep, in its pixels.
+fn crop_region(opts: &PrepareOptions, q: &QualityReport) -> Rect {
+    let (w, h) = (q.width as f32, q.height as f32);
+    let whole = Rect {
+        x: 0.0,
+        y: 0.0,
+        w,
+        h,
+    };
+    let (Role::Selfie, Some(face)) = (opts.role, &q.primary) else {
+        return whole;
+    };
+    let size = face.size_px;
+    // Portrait 4:5, the face a little above the centre (room for the chin and neck).
+    let mut cw = size * (1.0 + 2.0 * opts.crop_margin);
+    let mut ch = cw * 1.25;
+    // Grow to the minimum output size when the photo has the pixels.
+    let min = opts.min_side as f32;
+    if cw < min {
+        ch *= min / cw;
+        cw = min;
+    }
+    cw = cw.min(w);
+    ch = ch.min(h);
+    let (fx, fy) = face.bbox.center();
+    let x = (fx - cw / 2.0).clamp(0.0, w - cw);
+    let y = (fy + size * 0.1 - ch / 2.0).clamp(0.0, h - ch);
+    Rect { x, y, w: cw, h: ch }
+}
+
+/// Output scale: shrink to `max_side`, grow to `min_side` (the two cannot
+/// conflict: `validate` checks min ≤ max).
+fn output_scale(w: u32, h: u32, opts: &PrepareOptions) -> f32 {
+    let long = w.max(h) as f32;
+    let short = w.min(h) as f32;
+    let mut k = (opts.max_side as f32 / long).min(1.0);
+    if short * k < opts.min_side as f32 {
+        k = opts.min_side as f32 / short;
+    }
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_scale_table() {
+        let o = |max_side, min_side| PrepareOptions {
+            max_side,
+            min_side,
+            ..Default::default()
+        };
+        assert_eq!(output_scale(4000, 3000, &o(1000, 0)), 0.25);
+        assert_eq!(output_scale(400, 300, &o(1000, 0)), 1.0);
+        assert_eq!(output_scale(400, 300, &o(1000, 600)), 2.0);
+        assert!((output_scale(3000, 400, &o(1000, 481)) - 481.0 / 400.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn options_from_js_objects() {
+        use serde_json::json;
+        let o = PrepareOptions::from_json(
+            json!({"role": "document", "maxBytes": 2000000, "gate": {"minFacePx": 160}}),
+        )
+        .unwrap();
+        assert_eq!(o.role, Role::Document);
+        assert_eq!(o.max_bytes, 2_000_000);
+        let g = o.gate.unwrap();
+        assert_eq!(g.min_face_px, 160.0);
+        assert_eq!(
+            g.max_roll_degrees,
+            GateConfig::for_role(Role::Document).max_roll_degrees
+        );
+        assert_eq!(
+            PrepareOptions::from_json(json!(null)).unwrap(),
+            PrepareOptions::default()
+        );
+        for bad in [
+            json!({"maxbytes": 1}),
+            json!({"gate": {"minFace": 1}}),
+            json!({"role": "cat"}),
+            json!([1]),
+            json!({"maxBytes": "big"}),
+        ] {
+            assert_eq!(
+                PrepareOptions::from_json(bad.clone()).unwrap_err().code(),
+                "INVALID_OPTIONS",
+                "{bad}"
+            );
+        }
+        let (role, d, _) =
+            detect_options_from_json(json!({"role": "document", "tiles": "auto"})).unwrap();
+        assert_eq!(
+            (role, d.model, d.tiles),
+            (Role::Document, ModelKind::Full, TileMode::Auto)
+        );
+        assert!(detect_options_from_json(json!({"tile": "auto"})).is_err());
+    }
+
+    #[test]
+    fn invalid_options_are_typed() {
+        for o in [
+            PrepareOptions {
+                max_bytes: 10,
+                ..Default::default()
+            },
+            PrepareOptions {
+                min_side: 2000,
+                max_side: 1000,
+                ..Default::default()
+            },
+            PrepareOptions {
+                min_quality: 95,
+                max_quality: 90,
+                ..Default::default()
+            },
+            PrepareOptions {
+                crop_margin: -1.0,
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(
+                prepare(b"\xff\xd8\xff", &o).unwrap_err().code(),
+                "INVALID_OPTIONS"
+            );
+        }
+    }
+}

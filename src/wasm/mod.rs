@@ -1,0 +1,220 @@
+//! The JavaScript API. The only module that knows about `wasm_bindgen`,
+//! `js_sys` and `web_sys`; everything it calls is plain Rust, tested natively.
+//!
+//! Works the same on a page, in a module web worker, in Node and in a
+//! Cloudflare Worker: nothing here touches `window` or the DOM.
+
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::detect::Detector;
+use crate::error::Error;
+use crate::image::{Limits, RgbImage};
+use crate::prepare::{PrepareOptions, detect_options_from_json, detect_photo, prepare_with};
+use crate::quality::{GateConfig, assess};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("types.d.ts");
+
+/// Turns a crate error into a JS `Error` with a stable `code` (and, for the
+/// quality gate, the failed checks and the report, so a UI can explain).
+fn to_js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("FaceBridgeError");
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    if let Error::Quality(q) = &e {
+        let _ = Reflect::set(&err, &"failures".into(), &to_js(&q.failures));
+        let _ = Reflect::set(&err, &"report".into(), &to_js(&q.report));
+    }
+    err.into()
+}
+
+fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+fn options_json(v: &JsValue) -> Result<serde_json::Value, Error> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| Error::invalid("options", e.to_string()))
+}
+
+/// Reads a `Uint8Array`, `ArrayBuffer`, or `Blob`/`File` into bytes.
+async fn input_bytes(input: JsValue) -> Result<Vec<u8>, Error> {
+    if let Some(a) = input.dyn_ref::<Uint8Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(b) = input.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Uint8Array::new(b).to_vec());
+    }
+    if let Some(blob) = input.dyn_ref::<web_sys::Blob>() {
+        let buf = JsFuture::from(blob.array_buffer())
+            .await
+            .map_err(|_| Error::invalid("input", "the Blob could not be read"))?;
+        return Ok(Uint8Array::new(&buf).to_vec());
+    }
+    Err(Error::invalid(
+        "input",
+        "pass a Uint8Array, an ArrayBuffer, a Blob or a File",
+    ))
+}
+
+struct Inner {
+    detector: Detector,
+    limits: Limits,
+}
+
+/// Detects faces, checks photo quality and prepares photos for a face-match
+/// service. Create one and reuse it: the models load once, on first use.
+#[wasm_bindgen]
+pub struct FaceBridge {
+    inner: Rc<Inner>,
+}
+
+#[wasm_bindgen]
+impl FaceBridge {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "FaceBridgeOptions")] options: JsValue,
+    ) -> Result<FaceBridge, JsValue> {
+        let get_bytes = |key: &str| -> Option<Vec<u8>> {
+            if options.is_object() {
+                Reflect::get(&options, &key.into())
+                    .ok()?
+                    .dyn_into::<Uint8Array>()
+                    .ok()
+                    .map(|a| a.to_vec())
+            } else {
+                None
+            }
+        };
+        let limits = if options.is_object() {
+            match Reflect::get(&options, &"limits".into()) {
+                Ok(l) if !l.is_undefined() && !l.is_null() => serde_wasm_bindgen::from_value(l)
+                    .map_err(|e| to_js_error(Error::invalid("limits", e.to_string())))?,
+                _ => Limits::default(),
+            }
+        } else {
+            Limits::default()
+        };
+        let detector = Detector::from_onnx_bytes(get_bytes("shortModel"), get_bytes("fullModel"));
+        Ok(FaceBridge {
+            inner: Rc::new(Inner { detector, limits }),
+        })
+    }
+
+    /// Loads a model now ("short" or "full") instead of at the first detection.
+    #[wasm_bindgen(js_name = warmUp)]
+    pub fn warm_up(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ModelKind")] model: JsValue,
+    ) -> Result<(), JsValue> {
+        let kind = serde_wasm_bindgen::from_value(model)
+            .map_err(|e| to_js_error(Error::invalid("model", e.to_string())))?;
+        self.inner
+            .detector
+            .warm_up(kind)
+            .map_err(|e| to_js_error(e.into()))
+    }
+
+    /// Finds faces in a photo and runs the quality gate without refusing.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DetectionReport>")]
+    pub fn detect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        let options = options_json(&options);
+        future_to_promise(async move {
+            let run = async {
+                let (role, detect, limits) = detect_options_from_json(options?)?;
+                let limits = if limits == Limits::default() {
+                    inner.limits
+                } else {
+                    limits
+                };
+                let bytes = input_bytes(input).await?;
+                detect_photo(&inner.detector, &bytes, role, &detect, &limits)
+            };
+            run.await.map(|r| to_js(&r)).map_err(to_js_error)
+        })
+    }
+
+    /// Detects faces in raw RGBA pixels (an `ImageData` from a canvas or a
+    /// camera frame). Synchronous: meant for a detection loop in a worker.
+    #[wasm_bindgen(js_name = detectPixels, unchecked_return_type = "DetectionReport")]
+    pub fn detect_pixels(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let run = || -> Result<JsValue, Error> {
+            let (role, detect, _) = detect_options_from_json(options_json(&options)?)?;
+            let n = width as usize * height as usize;
+            if width == 0 || height == 0 || rgba.len() != n * 4 {
+                return Err(Error::invalid("rgba", "length must be width × height × 4"));
+            }
+            let rgb: Vec<u8> = rgba
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            let img = RgbImage::from_raw(width, height, rgb)
+                .ok_or_else(|| Error::invalid("rgba", "size mismatch"))?;
+            let faces = self.inner.detector.detect(&img, &detect)?;
+            let quality = assess(&img, 1.0, width, height, &faces);
+            let gate = GateConfig::for_role(role).check(&quality);
+            Ok(to_js(&serde_json::json!({
+                "width": width, "height": height, "faces": quality.faces, "quality": quality, "gate": gate,
+            })))
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// Decodes, checks and re-encodes one photo for sending. Rejects with
+    /// `code` set when the photo fails the quality gate or cannot be read.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PreparedImage>")]
+    pub fn prepare(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ImageInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PrepareOptions")] options: JsValue,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        let options = options_json(&options);
+        future_to_promise(async move {
+            let run = async {
+                let mut opts = PrepareOptions::from_json(options?)?;
+                if opts.limits == Limits::default() {
+                    opts.limits = inner.limits;
+                }
+                let bytes = input_bytes(input).await?;
+                prepare_with(&inner.detector, &bytes, &opts)
+            };
+            match run.await {
+                Ok(p) => {
+                    let out = Object::new();
+                    let bytes = Uint8Array::from(p.bytes.as_slice());
+                    let _ = Reflect::set(&out, &"bytes".into(), &bytes);
+                    let _ = Reflect::set(&out, &"report".into(), &to_js(&p.report));
+                    Ok(out.into())
+                }
+                Err(e) => Err(to_js_error(e)),
+            }
+        })
+    }
+
+    /// Every error code this package can produce.
+    #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "FaceBridgeErrorCode[]")]
+    pub fn error_codes() -> JsValue {
+        to_js(crate::error::CODES)
+    }
+}

@@ -1,0 +1,78 @@
+// The packed wasm in headless Chromium (Debian's, driven by playwright-core):
+// on the page and in a module web worker, same results as native.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { serve } from "./serve.mjs";
+import { assertSameFaces, assertSamePrepared } from "./compare.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const expected = JSON.parse(readFileSync(root + "tests/fixtures/generated/expected.json", "utf8"));
+let browser, page, origin, server;
+const offLoopback = [];
+
+before(async () => {
+  ({ server, origin } = await serve(root));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run",
+      "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
+  });
+  page = await browser.newPage();
+  page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) offLoopback.push(r.url()); });
+  page.on("console", (m) => { if (m.type() === "error") console.error("page:", m.text()); });
+  await page.goto(`${origin}/tests/js/blank.html`);
+  await page.evaluate(async () => {
+    const m = await import("/pkg/facebridge.js");
+    await m.default();
+    window.fb = new m.FaceBridge();
+    window.fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test("detect on sample1 in Chromium matches native", async () => {
+  const got = await page.evaluate(async (o) => fb.detect(await fetchBytes("/tests/fixtures/generated/sample1.jpg"), o),
+    expected.sample1.options);
+  assertSameFaces(got, expected.sample1.report, "chromium sample1");
+});
+
+test("prepare from a File in Chromium matches native", async () => {
+  const got = await page.evaluate(async (o) => {
+    const bytes = await fetchBytes("/tests/fixtures/generated/selfie.jpg");
+    const file = new File([bytes], "selfie.jpg", { type: "image/jpeg" });
+    const r = await fb.prepare(file, o);
+    return { report: r.report, bytes: Array.from(r.bytes) };
+  }, expected.selfiePrepare.options);
+  got.bytes = Uint8Array.from(got.bytes);
+  assertSamePrepared(got, expected.selfiePrepare.report, 2_000_000, "chromium selfie");
+});
+
+test("errors reach the page with their code", async () => {
+  const code = await page.evaluate(async () => {
+    try { await fb.prepare(new Uint8Array([1, 2, 3]), {}); return "resolved"; } catch (e) { return e.code; }
+  });
+  assert.equal(code, "UNSUPPORTED_FORMAT");
+});
+
+test("works in a module web worker", async () => {
+  const got = await page.evaluate((o) => new Promise((resolve) => {
+    const w = new Worker("/tests/js/worker.mjs", { type: "module" });
+    w.onmessage = (e) => { resolve(e.data); w.terminate(); };
+    w.onerror = (e) => resolve({ ok: false, error: e.message });
+    w.postMessage({ url: "/tests/fixtures/generated/selfie.jpg", options: o });
+  }), expected.selfieDetect.options);
+  assert.ok(got.ok, got.error);
+  assertSameFaces(got.report, expected.selfieDetect.report, "worker selfie");
+});
+
+test("nothing left loopback", () => {
+  assert.deepEqual(offLoopback, []);
+});
