@@ -19,6 +19,13 @@ profile_flag=(--profile "$PROFILE")
 [ "$PROFILE" = release ] && profile_flag=(--release)
 wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@"
 
+# wasm-bindgen types the raw ABI exports in `InitOutput` (and the _bg.wasm.d.ts)
+# with `any`; they are externref slots, and `unknown` says so without opening a
+# hole in users' type checking. The public API is typed in src/wasm/types.d.ts.
+for dts in "$OUT_DIR/$OUT_NAME.d.ts" "$OUT_DIR/${OUT_NAME}_bg.wasm.d.ts"; do
+  sed -i -E '/^\s*(readonly|export const) /s/\bany\b/unknown/g' "$dts"
+done
+
 wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
 if [ -n "$WASM_OPT" ]; then
   bin=node_modules/.bin/wasm-opt

@@ -13,6 +13,7 @@ bash scripts/setup.sh
 step "format and lints"
 cargo fmt --check
 cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 
 step "native tests"
 cargo test --profile native --features native

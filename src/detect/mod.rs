@@ -173,7 +173,7 @@ struct Letterbox {
 }
 
 impl Letterbox {
-    fn to_source(&self, xn: f32, yn: f32) -> (f32, f32) {
+    fn map_to_source(&self, xn: f32, yn: f32) -> (f32, f32) {
         (
             self.x0 + (xn * self.size - self.pad_x) * self.inv_scale,
             self.y0 + (yn * self.size - self.pad_y) * self.inv_scale,
@@ -278,8 +278,8 @@ impl Detector {
         let (iw, ih) = img.dimensions();
         let mut out = Vec::with_capacity(dets.len());
         for d in dets {
-            let (x0, y0) = lb.to_source(d.bbox[0], d.bbox[1]);
-            let (x1, y1) = lb.to_source(d.bbox[2], d.bbox[3]);
+            let (x0, y0) = lb.map_to_source(d.bbox[0], d.bbox[1]);
+            let (x1, y1) = lb.map_to_source(d.bbox[2], d.bbox[3]);
             if is_tile {
                 // A face cut by a tile's inner edge is half a face: the
                 // neighbouring tile or the whole-frame pass sees all of it.
@@ -297,7 +297,7 @@ impl Detector {
                 }
             }
             let keypoints = d.keypoints.map(|[x, y]| {
-                let (sx, sy) = lb.to_source(x, y);
+                let (sx, sy) = lb.map_to_source(x, y);
                 [sx, sy]
             });
             out.push(decode::RawDetection {
@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(v[0], -1.0, "top padding is black");
         let mid = (64 * 128 + 64) * 3;
         assert!((v[mid] - 1.0).abs() < 1e-3, "content is white");
-        let (x, y) = lb.to_source(0.5, 0.5);
+        let (x, y) = lb.map_to_source(0.5, 0.5);
         assert!((x - 100.0).abs() < 1.0 && (y - 50.0).abs() < 1.0, "{x},{y}");
     }
 }

@@ -39,7 +39,10 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-fn options_json(v: &JsValue) -> Result<serde_json::Value, Error> {
+fn options_json(v: &Option<JsValue>) -> Result<serde_json::Value, Error> {
+    let Some(v) = v else {
+        return Ok(serde_json::Value::Null);
+    };
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Null);
     }
@@ -129,7 +132,7 @@ impl FaceBridge {
     pub fn detect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: Option<JsValue>,
     ) -> Promise {
         let inner = self.inner.clone();
         let options = options_json(&options);
@@ -156,7 +159,7 @@ impl FaceBridge {
         rgba: &[u8],
         width: u32,
         height: u32,
-        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let (role, detect, _) = detect_options_from_json(options_json(&options)?)?;
@@ -186,7 +189,7 @@ impl FaceBridge {
     pub fn prepare(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ImageInput")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "PrepareOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PrepareOptions")] options: Option<JsValue>,
     ) -> Promise {
         let inner = self.inner.clone();
         let options = options_json(&options);

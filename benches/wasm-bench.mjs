@@ -1,0 +1,60 @@
+// The wasm half of the benchmark; the same code runs in Node and in Chromium.
+// `env` gives: init() → InitOutput (instantiates the wasm), FaceBridge, bytes(name).
+
+const stats = (v) => {
+  v.sort((a, b) => a - b);
+  return { median: v[v.length >> 1], min: v[0], max: v[v.length - 1], runs: v.length };
+};
+
+async function time(runs, f) {
+  await f(); // warm-up
+  const v = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await f();
+    v.push(performance.now() - t);
+  }
+  return stats(v);
+}
+
+export async function runWasmBench(env) {
+  const r = {};
+  const rgb = await env.bytes("frame-640x480.rgb");
+  const rgba = new Uint8Array(640 * 480 * 4);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgba[j] = rgb[i]; rgba[j + 1] = rgb[i + 1]; rgba[j + 2] = rgb[i + 2]; rgba[j + 3] = 255;
+  }
+  // Cold start: instantiate the wasm, build the short-range plan, first detection.
+  let t = performance.now();
+  const wasm = await env.init();
+  const first = new env.FaceBridge();
+  first.detectPixels(rgba, 640, 480, {});
+  r.coldStartToFirstDetection = performance.now() - t;
+  first.free();
+
+  const load = async (kind) => time(10, () => { const fb = new env.FaceBridge(); fb.warmUp(kind); fb.free(); });
+  r["modelLoad_short-range"] = await load("short");
+  r["modelLoad_full-range"] = await load("full");
+
+  const fb = new env.FaceBridge();
+  r["detectFrame640_short-range"] = await time(30, () => fb.detectPixels(rgba, 640, 480, { model: "short" }));
+  r["detectFrame640_full-range"] = await time(30, () => fb.detectPixels(rgba, 640, 480, { model: "full" }));
+  const one = await env.bytes("photo-1mp.jpg");
+  const twelve = await env.bytes("photo-12mp.jpg");
+  const doc = (maxSide) => ({ role: "document", maxBytes: 2_000_000, maxSide, enforceGate: false });
+  r.prepare1mp_2MB = await time(30, () => fb.prepare(one, doc(2048)));
+  r.prepare12mp_2MB_side2048 = await time(10, () => fb.prepare(twelve, doc(2048)));
+  r.prepare12mp_2MB_noresize = await time(5, () => fb.prepare(twelve, doc(4032)));
+  // wasm memory only grows: its size now is the peak of everything above.
+  r.wasmMemoryBytesAfterAll = wasm.memory.buffer.byteLength;
+  return r;
+}
+
+/** Peak wasm memory of one 12 MP prepare on a fresh instance. */
+export async function runPeak12mp(env) {
+  const wasm = await env.init();
+  const before = wasm.memory.buffer.byteLength;
+  const fb = new env.FaceBridge();
+  await fb.prepare(await env.bytes("photo-12mp.jpg"), { role: "document", maxBytes: 2_000_000, maxSide: 4032, enforceGate: false });
+  return { wasmMemoryBefore: before, wasmMemoryPeak: wasm.memory.buffer.byteLength };
+}
