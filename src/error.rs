@@ -25,6 +25,10 @@ pub enum Error {
     /// The photo was read, but the face in it is not good enough to send.
     #[error(transparent)]
     Quality(#[from] QualityError),
+    /// A face-match service refused the request or answered something we
+    /// cannot read.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
     /// The caller passed options that cannot work.
     #[error("invalid option `{field}`: {reason}")]
     InvalidOptions { field: &'static str, reason: String },
@@ -37,6 +41,7 @@ impl Error {
             Error::Image(e) => e.code(),
             Error::Detect(_) => "MODEL_ERROR",
             Error::Quality(q) => q.failures.first().map_or("QUALITY", |f| f.code.as_str()),
+            Error::Service(e) => e.code.as_str(),
             Error::InvalidOptions { .. } => "INVALID_OPTIONS",
         }
     }
@@ -67,6 +72,14 @@ pub const CODES: &[&str] = &[
     "TOO_BRIGHT",
     "TILTED",
     "INVALID_OPTIONS",
+    "UNAUTHORIZED",
+    "QUOTA_EXHAUSTED",
+    "SUBSCRIPTION_INACTIVE",
+    "IMAGE_REJECTED",
+    "BAD_REQUEST",
+    "SERVICE_UNAVAILABLE",
+    "SERVICE_ERROR",
+    "PROTOCOL",
 ];
 
 /// The photo's bytes are the problem: empty, damaged, too big, or a kind we
@@ -199,6 +212,120 @@ fn summary(failures: &[GateFailure]) -> String {
         .map(|f| format!("{} ({})", f.code, f.hint))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What a service's refusal means for the caller, whichever service said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ServiceCode {
+    /// The credential is missing, wrong or expired: fix the edge's secrets.
+    Unauthorized,
+    /// Out of requests or credit: top up with the service.
+    QuotaExhausted,
+    /// No (active) subscription to this technology: talk to the service.
+    SubscriptionInactive,
+    /// The service found no face in an image.
+    NoFace,
+    /// The service found more than one face.
+    MultipleFaces,
+    /// The service could not read an image's format.
+    UnsupportedFormat,
+    /// The service said an image is blurred.
+    Blurry,
+    /// The service rejected an image for another reason (no ID card found…).
+    ImageRejected,
+    /// The request itself was malformed: a bug in the adapter or the options.
+    BadRequest,
+    /// The service is down or could not reach its own backend: retry later.
+    ServiceUnavailable,
+    /// The service failed in a way it documents but that fits nothing above.
+    ServiceError,
+    /// The answer is not what the service documents (HTML, bad JSON, unknown shape).
+    Protocol,
+}
+
+impl ServiceCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceCode::Unauthorized => "UNAUTHORIZED",
+            ServiceCode::QuotaExhausted => "QUOTA_EXHAUSTED",
+            ServiceCode::SubscriptionInactive => "SUBSCRIPTION_INACTIVE",
+            ServiceCode::NoFace => "NO_FACE",
+            ServiceCode::MultipleFaces => "MULTIPLE_FACES",
+            ServiceCode::UnsupportedFormat => "UNSUPPORTED_FORMAT",
+            ServiceCode::Blurry => "BLURRY",
+            ServiceCode::ImageRejected => "IMAGE_REJECTED",
+            ServiceCode::BadRequest => "BAD_REQUEST",
+            ServiceCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ServiceCode::ServiceError => "SERVICE_ERROR",
+            ServiceCode::Protocol => "PROTOCOL",
+        }
+    }
+}
+
+/// A service's refusal, with its own words kept (bounded, never a secret).
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{provider} refused the request ({}, HTTP {status}): {message}", code.as_str())]
+pub struct ServiceError {
+    pub code: ServiceCode,
+    pub provider: &'static str,
+    pub status: u16,
+    /// The service's own code, when it gives one (CVS `errorCode`, Valify `error_code`…).
+    pub service_code: Option<String>,
+    /// The service's message, or an excerpt of an unreadable answer (at most
+    /// [`ServiceError::MAX_MESSAGE`] characters).
+    pub message: String,
+}
+
+impl ServiceError {
+    pub const MAX_MESSAGE: usize = 300;
+
+    pub fn new(
+        provider: &'static str,
+        code: ServiceCode,
+        status: u16,
+        service_code: Option<String>,
+        message: &str,
+    ) -> Self {
+        ServiceError {
+            code,
+            provider,
+            status,
+            service_code,
+            message: excerpt(message),
+        }
+    }
+
+    /// The same error with another code (the message and status kept).
+    pub fn with_code(mut self, code: ServiceCode) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Removes every occurrence of each secret from the message: a service
+    /// that echoes its request must not leak the credential through us.
+    pub fn scrubbed(mut self, secrets: &[&str]) -> Self {
+        for s in secrets.iter().filter(|s| s.len() >= 4) {
+            self.message = self.message.replace(*s, "[redacted]");
+        }
+        self
+    }
+}
+
+/// At most `MAX_MESSAGE` characters of `s`, control characters folded to spaces.
+fn excerpt(s: &str) -> String {
+    let mut out: String = s
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(ServiceError::MAX_MESSAGE)
+        .collect();
+    if s.trim().chars().count() > ServiceError::MAX_MESSAGE {
+        out.push('…');
+    }
+    out
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

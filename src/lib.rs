@@ -25,6 +25,7 @@ pub mod detect;
 pub mod error;
 pub mod image;
 pub mod prepare;
+pub mod providers;
 pub mod quality;
 
 #[cfg(target_arch = "wasm32")]

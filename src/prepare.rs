@@ -33,6 +33,9 @@ pub struct PrepareOptions {
     /// Shortest side of the output (AIGEN needs more than 480). The crop
     /// grows to reach it; the image is upscaled only when the photo is smaller.
     pub min_side: u32,
+    /// Smallest face box in the output, in its pixels (AIGEN: over 112). The
+    /// output is kept large enough for it, never upscaled past the original.
+    pub min_face_px_out: f32,
     /// Selfie crop: space added on each side of the face box, as a share of
     /// the face size. 0.6 gives a head-and-shoulders crop about 2.2 faces wide.
     pub crop_margin: f32,
@@ -56,6 +59,7 @@ impl Default for PrepareOptions {
             base64: false,
             max_side: 1280,
             min_side: 0,
+            min_face_px_out: 0.0,
             crop_margin: 0.6,
             max_quality: 92,
             min_quality: 60,
@@ -349,7 +353,14 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         ));
     }
     let region = image::crop(&decoded.image, cx, cy, cw, ch);
-    let k = output_scale(cw, ch, opts);
+    let mut k = output_scale(cw, ch, opts);
+    if let Some(face) = &quality.primary {
+        // Keep the face as large as the service needs, up to the original's size.
+        let face_px = face.size_px * decoded.scale;
+        if face_px * k < opts.min_face_px_out {
+            k = (opts.min_face_px_out / face_px).min(1.0).max(k);
+        }
+    }
     let (ow, oh) = (
         ((cw as f32 * k).round() as u32).max(1),
         ((ch as f32 * k).round() as u32).max(1),

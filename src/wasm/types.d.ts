@@ -15,7 +15,15 @@ export type FaceBridgeErrorCode =
   | "TOO_DARK"
   | "TOO_BRIGHT"
   | "TILTED"
-  | "INVALID_OPTIONS";
+  | "INVALID_OPTIONS"
+  | "UNAUTHORIZED"
+  | "QUOTA_EXHAUSTED"
+  | "SUBSCRIPTION_INACTIVE"
+  | "IMAGE_REJECTED"
+  | "BAD_REQUEST"
+  | "SERVICE_UNAVAILABLE"
+  | "SERVICE_ERROR"
+  | "PROTOCOL";
 
 /** The quality gate's failure codes, a subset of FaceBridgeErrorCode. */
 export type GateCode =
