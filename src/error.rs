@@ -29,6 +29,11 @@ pub enum Error {
     /// cannot read.
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// The service could not be reached, or did not answer in time. A
+    /// timeout after the request was sent may still have been billed: retry
+    /// only where the service is idempotent.
+    #[error("{}: {reason}", if *.timeout { "the service did not answer in time" } else { "the service could not be reached" })]
+    Network { timeout: bool, reason: String },
     /// The caller passed options that cannot work.
     #[error("invalid option `{field}`: {reason}")]
     InvalidOptions { field: &'static str, reason: String },
@@ -42,6 +47,8 @@ impl Error {
             Error::Detect(_) => "MODEL_ERROR",
             Error::Quality(q) => q.failures.first().map_or("QUALITY", |f| f.code.as_str()),
             Error::Service(e) => e.code.as_str(),
+            Error::Network { timeout: true, .. } => "TIMEOUT",
+            Error::Network { timeout: false, .. } => "NETWORK",
             Error::InvalidOptions { .. } => "INVALID_OPTIONS",
         }
     }
@@ -80,6 +87,8 @@ pub const CODES: &[&str] = &[
     "SERVICE_UNAVAILABLE",
     "SERVICE_ERROR",
     "PROTOCOL",
+    "TIMEOUT",
+    "NETWORK",
 ];
 
 /// The photo's bytes are the problem: empty, damaged, too big, or a kind we

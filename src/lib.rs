@@ -27,6 +27,10 @@ pub mod image;
 pub mod prepare;
 pub mod providers;
 pub mod quality;
+#[cfg(feature = "native")]
+pub mod sim;
+#[cfg(feature = "native")]
+pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

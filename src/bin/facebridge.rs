@@ -19,7 +19,10 @@ const USAGE: &str = "usage:
   facebridge detect <image> [--model short|full] [--tiles auto|off] [--role selfie|document]
                     [--annotate <out.png>]
   facebridge prepare <image> --role selfie|document [--max-bytes N] [--base64] [--min-side N]
-                     [--max-side N] [--no-gate] -o <out.jpg>";
+                     [--max-side N] [--no-gate] -o <out.jpg>
+  facebridge compare --provider biometric_kz|valify|biometry|cvs|aigen --base-url URL
+                     <document> <selfie> [--video <file>] [--dev-secrets] [--timeout-ms N]
+  facebridge simulate [--listen 127.0.0.1:8787] [--allow-url PREFIX]...";
 
 fn main() -> ExitCode {
     match run() {
@@ -58,6 +61,14 @@ fn run() -> Result<ExitCode, String> {
     let mut input: Option<PathBuf> = None;
     let mut output: Option<PathBuf> = None;
     let mut annotate: Option<PathBuf> = None;
+    let mut second: Option<PathBuf> = None;
+    let mut video: Option<PathBuf> = None;
+    let mut provider: Option<String> = None;
+    let mut base_url: Option<String> = None;
+    let mut listen = "127.0.0.1:8787".to_string();
+    let mut allow_urls: Vec<String> = Vec::new();
+    let mut dev_secrets = false;
+    let mut timeout_ms: u64 = 30_000;
     let mut role: Option<Role> = None;
     let mut model: Option<ModelKind> = None;
     let mut tiles: Option<TileMode> = None;
@@ -66,6 +77,10 @@ fn run() -> Result<ExitCode, String> {
         let key = match arg {
             Value(v) if input.is_none() => {
                 input = Some(v.into());
+                continue;
+            }
+            Value(v) if second.is_none() && cmd == "compare" => {
+                second = Some(v.into());
                 continue;
             }
             Long(l) => format!("--{l}"),
@@ -108,8 +123,42 @@ fn run() -> Result<ExitCode, String> {
             "--no-gate" => popts.enforce_gate = false,
             "-o" | "--output" => output = Some(value()?.into()),
             "--annotate" => annotate = Some(value()?.into()),
+            "--video" => video = Some(value()?.into()),
+            "--provider" => provider = Some(value()?),
+            "--base-url" => base_url = Some(value()?),
+            "--listen" => listen = value()?,
+            "--allow-url" => allow_urls.push(value()?),
+            "--dev-secrets" => dev_secrets = true,
+            "--timeout-ms" => {
+                timeout_ms = value()?.parse().map_err(|e| format!("--timeout-ms: {e}"))?
+            }
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    if cmd == "simulate" {
+        let mut cfg = facebridge::sim::SimConfig::from_env();
+        cfg.url_allow_list = allow_urls;
+        let sim = facebridge::sim::start(&listen, cfg, 4).map_err(|e| format!("{listen}: {e}"))?;
+        eprintln!(
+            "facebridge simulators on {} ({})",
+            sim.base_url(),
+            facebridge::sim::NOTICE
+        );
+        println!("{}", sim.base_url());
+        loop {
+            std::thread::park();
+        }
+    }
+    if cmd == "compare" {
+        return compare(
+            provider,
+            base_url,
+            input,
+            second,
+            video,
+            dev_secrets,
+            timeout_ms,
+        );
     }
     let input = input.ok_or("missing <image>")?;
     let bytes = std::fs::read(&input).map_err(|e| format!("{}: {e}", input.display()))?;
@@ -214,4 +263,68 @@ fn write_annotated(
     }
     img.save(path)
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn compare(
+    provider: Option<String>,
+    base_url: Option<String>,
+    document: Option<PathBuf>,
+    selfie: Option<PathBuf>,
+    video: Option<PathBuf>,
+    dev_secrets: bool,
+    timeout_ms: u64,
+) -> Result<ExitCode, String> {
+    use facebridge::providers::{Media, Provider, ProviderConfig, secrets};
+    let name = provider.ok_or("compare needs --provider")?;
+    let provider = Provider::parse_name(&name).ok_or_else(|| format!("unknown provider {name}"))?;
+    let cfg = ProviderConfig::with_base_url(base_url.ok_or("compare needs --base-url")?);
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let document = read(&document.ok_or("compare needs <document> <selfie>")?)?;
+    let selfie = read(&selfie.ok_or("compare needs <document> <selfie>")?)?;
+    let video = match video {
+        Some(p) => {
+            let content_type = match p.extension().and_then(|e| e.to_str()).unwrap_or("") {
+                "webm" => "video/webm",
+                "mov" => "video/quicktime",
+                _ => "video/mp4",
+            };
+            Some(Media {
+                bytes: read(&p)?,
+                content_type: content_type.into(),
+            })
+        }
+        None => None,
+    };
+    // --dev-secrets: the simulator's development values where the environment has none.
+    let lookup = move |n: &str| {
+        if dev_secrets {
+            secrets::env_or_dev(n)
+        } else {
+            std::env::var(n).ok()
+        }
+    };
+    let transport =
+        facebridge::transport::NativeTransport::new(std::time::Duration::from_millis(timeout_ms));
+    match facebridge::transport::compare(
+        provider,
+        &cfg,
+        &document,
+        &selfie,
+        video,
+        &secrets::Secrets::new(lookup),
+        &transport,
+    ) {
+        Ok(c) => {
+            print(&json!(c));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let mut v = error_json(&e);
+            if let facebridge::Error::Service(s) = &e {
+                v["error"]["service"] = json!(s);
+            }
+            print(&v);
+            Ok(ExitCode::from(2))
+        }
+    }
 }

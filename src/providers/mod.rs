@@ -15,6 +15,7 @@ pub mod biometric_kz;
 pub mod biometry;
 pub mod cvs;
 mod multipart;
+pub mod secrets;
 pub mod valify;
 
 use std::fmt;

@@ -23,7 +23,9 @@ export type FaceBridgeErrorCode =
   | "BAD_REQUEST"
   | "SERVICE_UNAVAILABLE"
   | "SERVICE_ERROR"
-  | "PROTOCOL";
+  | "PROTOCOL"
+  | "TIMEOUT"
+  | "NETWORK";
 
 /** The quality gate's failure codes, a subset of FaceBridgeErrorCode. */
 export type GateCode =

@@ -1,0 +1,493 @@
+//! The five services end to end against the local simulators: adapter →
+//! native transport → simulator → parser, and the CLI on top.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::*;
+use facebridge::detect::{self, DetectOptions, ModelKind};
+use facebridge::image::{self, RgbImage};
+use facebridge::providers::secrets::{DEV_VALUES, Secrets, env_or_dev};
+use facebridge::providers::{
+    Credential, Decision, MatchRequest, Media, Provider, ProviderConfig, Secret, valify,
+};
+use facebridge::sim::{self, SimConfig, Simulator};
+use facebridge::transport::{NativeTransport, compare};
+
+fn simulator() -> &'static Simulator {
+    static SIM: OnceLock<Simulator> = OnceLock::new();
+    SIM.get_or_init(|| {
+        let mut cfg = SimConfig::from_env();
+        cfg.url_allow_list = vec!["http://127.0.0.1:9/allowed/".into()];
+        sim::start("127.0.0.1:0", cfg, 4).unwrap()
+    })
+}
+
+fn cfg() -> ProviderConfig {
+    ProviderConfig::with_base_url(simulator().base_url())
+}
+
+fn dev() -> Secrets<impl Fn(&str) -> Option<String>> {
+    Secrets::new(|n: &str| {
+        DEV_VALUES
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+fn transport() -> NativeTransport {
+    NativeTransport::new(Duration::from_secs(20))
+}
+
+/// The biggest face of a photo, cropped with room around it.
+fn face_crop(img: &RgbImage, pick: impl Fn(&[detect::Face]) -> usize, widen: f32) -> RgbImage {
+    let opts = DetectOptions {
+        model: ModelKind::Full,
+        ..Default::default()
+    };
+    let faces = detect::shared().detect(img, &opts).unwrap();
+    let f = &faces[pick(&faces)];
+    let size = f.bbox.w.max(f.bbox.h);
+    let (cx, cy) = f.bbox.center();
+    let (w, h) = ((size * widen) as u32, (size * widen * 1.25) as u32);
+    image::crop(
+        img,
+        (cx - w as f32 / 2.0).max(0.0) as u32,
+        (cy - h as f32 * 0.45).max(0.0) as u32,
+        w,
+        h,
+    )
+}
+
+/// Person A as an ID-card photo (smaller, flatter, recompressed), A as a
+/// selfie, and person B as an ID-card photo.
+fn people() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let selfie = selfie();
+    let mut card =
+        image::resize_rgb(&selfie, selfie.width() * 7 / 10, selfie.height() * 7 / 10).unwrap();
+    card.iter_mut()
+        .for_each(|v| *v = (*v as u16 * 9 / 10 + 20).min(255) as u8);
+    let s6 = decode_full(&photo("sample6.jpg")).image;
+    let other = face_crop(
+        &s6,
+        |f| {
+            f.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
+                .unwrap()
+                .0
+        },
+        2.2,
+    );
+    let other = image::resize_rgb(&other, other.width() * 7 / 10, other.height() * 7 / 10).unwrap();
+    (jpeg(&card, 75), jpeg(&selfie, 92), jpeg(&other, 75))
+}
+
+fn video(kind: &str) -> Media {
+    let dir = std::env::temp_dir().join(format!("fb-video-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let still = dir.join("still.jpg");
+    std::fs::write(&still, jpeg(&selfie(), 92)).unwrap();
+    let out = dir.join(format!("v.{kind}"));
+    let codec: &[&str] = if kind == "webm" {
+        &["-c:v", "libvpx", "-b:v", "1M"]
+    } else {
+        &["-pix_fmt", "yuv420p", "-c:v", "libx264"]
+    };
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-i"])
+        .arg(&still)
+        .args([
+            "-t",
+            "2",
+            "-r",
+            "5",
+            "-vf",
+            "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+        ])
+        .args(codec)
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ffmpeg could not make the {kind} video");
+    Media {
+        bytes: std::fs::read(&out).unwrap(),
+        content_type: format!("video/{kind}"),
+    }
+}
+
+#[test]
+fn all_five_services_end_to_end() {
+    let (card_a, selfie_a, card_b) = people();
+    for p in Provider::ALL {
+        let v = (p == Provider::Biometry).then(|| video("mp4"));
+        let same = compare(
+            p,
+            &cfg(),
+            &card_a,
+            &selfie_a,
+            v.clone(),
+            &dev(),
+            &transport(),
+        )
+        .unwrap();
+        let diff = compare(p, &cfg(), &card_b, &selfie_a, v, &dev(), &transport()).unwrap();
+        assert_eq!(same.result.provider, p);
+        assert!(
+            same.result.similarity > diff.result.similarity,
+            "{p}: same person {} ≤ different people {}",
+            same.result.similarity,
+            diff.result.similarity
+        );
+        if p != Provider::Biometry {
+            // Biometry compares the video with the card: both runs use A's video.
+            assert_eq!(
+                same.result.decision,
+                Decision::Match,
+                "{p}: {:?}",
+                same.result
+            );
+            assert_ne!(
+                diff.result.decision,
+                Decision::Match,
+                "{p}: {:?}",
+                diff.result
+            );
+        }
+    }
+}
+
+#[test]
+fn biometry_takes_mp4_and_mediarecorder_webm() {
+    let (card_a, selfie_a, _) = people();
+    for kind in ["mp4", "webm"] {
+        let c = compare(
+            Provider::Biometry,
+            &cfg(),
+            &card_a,
+            &selfie_a,
+            Some(video(kind)),
+            &dev(),
+            &transport(),
+        )
+        .unwrap();
+        let pct = c.result.raw["data"]["percentages"].as_array().unwrap();
+        assert!(
+            pct.len() >= 2,
+            "{kind}: one score per extracted frame, got {pct:?}"
+        );
+        assert_eq!(c.result.decision, Decision::Match, "{kind}");
+    }
+}
+
+fn wrong(name: &'static str) -> Secrets<impl Fn(&str) -> Option<String>> {
+    Secrets::new(move |n: &str| {
+        if n == name {
+            Some("wrong-value".into())
+        } else {
+            env_or_dev(n)
+        }
+    })
+}
+
+#[test]
+fn a_wrong_credential_is_unauthorized_for_each_service() {
+    let (card_a, selfie_a, _) = people();
+    let rows = [
+        (Provider::BiometricKz, "FB_BIOMETRIC_KZ_API_KEY"),
+        (Provider::Valify, "FB_VALIFY_CLIENT_SECRET"),
+        (Provider::Valify, "FB_VALIFY_PASSWORD"),
+        (Provider::Valify, "FB_VALIFY_BUNDLE_KEY"),
+        (Provider::Biometry, "FB_BIOMETRY_TOKEN"),
+        (Provider::Cvs, "FB_CVS_API_SECRET"),
+        (Provider::Aigen, "FB_AIGEN_KEY"),
+    ];
+    for (p, name) in rows {
+        let v = (p == Provider::Biometry).then(|| video("mp4"));
+        let e = compare(p, &cfg(), &card_a, &selfie_a, v, &wrong(name), &transport()).unwrap_err();
+        assert_eq!(e.code(), "UNAUTHORIZED", "{p} with a wrong {name}: {e}");
+        assert!(
+            !e.to_string().contains("wrong-value"),
+            "the credential leaked into the error"
+        );
+    }
+}
+
+/// Sends a request built straight from raw images, bypassing `prepare`, as a
+/// client that skips the SDK would.
+fn raw(
+    p: Provider,
+    document: Vec<u8>,
+    selfie: Vec<u8>,
+    video: Option<Media>,
+) -> Result<facebridge::providers::MatchResult, facebridge::Error> {
+    let token = (p == Provider::Valify).then(|| {
+        let a = transport()
+            .send(&valify::token_request(&dev().valify_client().unwrap(), &cfg()).unwrap())
+            .unwrap();
+        valify::parse_token(&a.as_response(), now()).unwrap().token
+    });
+    let cred = dev().credential(p, token).unwrap();
+    let req = MatchRequest {
+        document: Media::jpeg(document),
+        selfie: Media::jpeg(selfie),
+        video,
+    };
+    let answer = transport().send(&p.build_request(&req, &cred, &cfg())?)?;
+    Ok(p.parse_response(&answer.as_response(), &cred)?)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn documented_errors_come_back_typed() {
+    let (card_a, selfie_a, _) = people();
+    let wall = jpeg(
+        &RgbImage::from_fn(640, 640, |x, y| {
+            ::image::Rgb([(x % 200) as u8, (y % 180) as u8, 90])
+        }),
+        90,
+    );
+    let small = jpeg(&image::resize_rgb(&selfie(), 300, 400).unwrap(), 90);
+    let code = |r: Result<_, facebridge::Error>| r.map(|_| "OK").unwrap_or_else(|e| e.code());
+    assert_eq!(
+        code(raw(
+            Provider::BiometricKz,
+            wall.clone(),
+            selfie_a.clone(),
+            None
+        )),
+        "NO_FACE"
+    );
+    assert_eq!(
+        code(raw(Provider::Valify, wall.clone(), selfie_a.clone(), None)),
+        "NO_FACE"
+    );
+    assert_eq!(
+        code(raw(
+            Provider::Biometry,
+            wall.clone(),
+            selfie_a.clone(),
+            Some(video("mp4"))
+        )),
+        "NO_FACE"
+    );
+    assert_eq!(
+        code(raw(Provider::Cvs, wall.clone(), selfie_a.clone(), None)),
+        "NO_FACE"
+    );
+    assert_eq!(
+        code(raw(Provider::Aigen, wall, selfie_a.clone(), None)),
+        "NO_FACE"
+    );
+    assert_eq!(
+        code(raw(Provider::Aigen, small, selfie_a.clone(), None)),
+        "UNSUPPORTED_FORMAT",
+        "AIGEN: not over 480×480"
+    );
+    // Biometry without a video, and with prefilled video the session never had.
+    let biometry = Credential::Biometry {
+        token: Secret::new(env_or_dev("FB_BIOMETRY_TOKEN").unwrap()),
+    };
+    let pre = ProviderConfig {
+        biometry_use_prefilled_video: true,
+        ..cfg()
+    };
+    let req = MatchRequest {
+        document: Media::jpeg(card_a.clone()),
+        selfie: Media::jpeg(selfie_a.clone()),
+        video: None,
+    };
+    let a = transport()
+        .send(
+            &Provider::Biometry
+                .build_request(&req, &biometry, &pre)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        Provider::Biometry
+            .parse_response(&a.as_response(), &biometry)
+            .unwrap_err()
+            .code
+            .as_str(),
+        "BAD_REQUEST"
+    );
+}
+
+#[test]
+fn valify_tokens_last_three_calls() {
+    let (card_a, selfie_a, _) = people();
+    let a = transport()
+        .send(&valify::token_request(&dev().valify_client().unwrap(), &cfg()).unwrap())
+        .unwrap();
+    let token = valify::parse_token(&a.as_response(), now()).unwrap();
+    assert_eq!(token.budget.calls_left, 3);
+    let cred = dev()
+        .credential(Provider::Valify, Some(token.token))
+        .unwrap();
+    let req = MatchRequest {
+        document: Media::jpeg(card_a),
+        selfie: Media::jpeg(selfie_a),
+        video: None,
+    };
+    for call in 1..=4 {
+        let a = transport()
+            .send(&Provider::Valify.build_request(&req, &cred, &cfg()).unwrap())
+            .unwrap();
+        let r = Provider::Valify.parse_response(&a.as_response(), &cred);
+        if call <= 3 {
+            assert!(r.is_ok(), "call {call}: {r:?}");
+        } else {
+            assert_eq!(
+                r.unwrap_err().code.as_str(),
+                "UNAUTHORIZED",
+                "a fourth call on one token"
+            );
+        }
+    }
+}
+
+#[test]
+fn injected_faults_are_typed() {
+    let (card_a, selfie_a, _) = people();
+    let cred = dev().credential(Provider::Aigen, None).unwrap();
+    let aigen = |fault: &str, timeout_ms: u64| {
+        let req = MatchRequest {
+            document: Media::jpeg(card_a.clone()),
+            selfie: Media::jpeg(selfie_a.clone()),
+            video: None,
+        };
+        let mut http = Provider::Aigen.build_request(&req, &cred, &cfg()).unwrap();
+        http.headers
+            .push(("x-facebridge-sim-fault".into(), fault.into()));
+        match NativeTransport::new(Duration::from_millis(timeout_ms)).send(&http) {
+            Ok(a) => Provider::Aigen
+                .parse_response(&a.as_response(), &cred)
+                .map(|_| "OK")
+                .unwrap_or_else(|e| e.code.as_str()),
+            Err(e) => e.code(),
+        }
+    };
+    assert_eq!(aigen("status=503", 10_000), "SERVICE_UNAVAILABLE");
+    assert_eq!(aigen("html", 10_000), "SERVICE_UNAVAILABLE");
+    assert_eq!(aigen("malformed", 10_000), "PROTOCOL");
+    assert_eq!(aigen("reset", 10_000), "NETWORK");
+    assert_eq!(aigen("hang=3000", 500), "TIMEOUT");
+    assert_eq!(aigen("status=418", 10_000), "PROTOCOL");
+}
+
+#[test]
+fn every_answer_says_it_is_a_simulator() {
+    let r = ureq::get(&format!(
+        "{}/aiface/face-compare/v1",
+        simulator().base_url()
+    ))
+    .call();
+    let resp = match r {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        resp.header("x-facebridge-simulator")
+            .unwrap()
+            .contains("not a biometric result")
+    );
+}
+
+#[test]
+fn cvs_url_mode_fetches_only_from_the_allow_list() {
+    let cred = dev().credential(Provider::Cvs, None).unwrap();
+    let Credential::Cvs {
+        api_key,
+        api_secret,
+    } = &cred
+    else {
+        unreachable!()
+    };
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        api_key.expose(),
+        api_secret.expose()
+    ));
+    for target in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:9/not-allowed/a.jpg",
+        "file:///etc/passwd",
+    ] {
+        let url = format!(
+            "{}/api/v2/ekyc/face_matching?type1=card&format_type=url&img1={target}&img2={target}",
+            simulator().base_url()
+        );
+        let resp = ureq::get(&url)
+            .set("authorization", &format!("Basic {auth}"))
+            .call()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_reader(resp.into_reader()).unwrap();
+        assert_eq!(v["errorCode"], "2", "{target}: {v}");
+    }
+}
+
+#[test]
+fn cli_compares_against_the_simulator() {
+    let bin = env!("CARGO_BIN_EXE_facebridge");
+    let dir = std::env::temp_dir().join(format!("fb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (card_a, selfie_a, _) = people();
+    std::fs::write(dir.join("card.jpg"), card_a).unwrap();
+    std::fs::write(dir.join("selfie.jpg"), selfie_a).unwrap();
+    std::fs::write(dir.join("video.webm"), video("webm").bytes).unwrap();
+    let run = |provider: &str, env: &[(&str, &str)]| {
+        let mut c = Command::new(bin);
+        c.args([
+            "compare",
+            "--provider",
+            provider,
+            "--base-url",
+            &simulator().base_url(),
+            "--dev-secrets",
+        ])
+        .arg(dir.join("card.jpg"))
+        .arg(dir.join("selfie.jpg"));
+        if provider == "biometry" {
+            c.arg("--video").arg(dir.join("video.webm"));
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{provider}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    for p in Provider::ALL {
+        let (code, v) = run(p.name(), &[]);
+        assert_eq!(code, Some(0), "{p}: {v}");
+        assert_eq!(v["result"]["provider"], p.name());
+        assert_eq!(v["result"]["decision"], "match", "{p}: {v}");
+        let (code, v) = run(
+            p.name(),
+            &[
+                ("FB_AIGEN_KEY", "x"),
+                ("FB_BIOMETRIC_KZ_API_KEY", "x"),
+                ("FB_VALIFY_BUNDLE_KEY", "x"),
+                ("FB_BIOMETRY_TOKEN", "x"),
+                ("FB_CVS_API_KEY", "x"),
+            ],
+        );
+        assert_eq!(code, Some(2), "{p}");
+        assert_eq!(v["error"]["code"], "UNAUTHORIZED", "{p}: {v}");
+    }
+}
