@@ -105,12 +105,7 @@ pub(super) fn parse(resp: &HttpResponse) -> Result<MatchResult, ServiceError> {
         if body.is_none() && resp.status == 400 {
             return Err(protocol(p, resp, "error without a JSON body"));
         }
-        let lower = message.to_lowercase();
-        let code = if lower.contains("no face") || lower.contains("face not found") {
-            ServiceCode::NoFace
-        } else {
-            code
-        };
+        let code = no_face_if_said(code, &message);
         return Err(ServiceError::new(
             p.name(),
             code,

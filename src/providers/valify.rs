@@ -107,14 +107,7 @@ pub(super) fn parse(resp: &HttpResponse) -> Result<MatchResult, ServiceError> {
             message
         };
         // Valify's "no face" errors come as 400 with a service error code.
-        let lower = message.to_lowercase();
-        let code = if code == ServiceCode::BadRequest
-            && (lower.contains("no face") || lower.contains("face not"))
-        {
-            ServiceCode::NoFace
-        } else {
-            code
-        };
+        let code = no_face_if_said(code, &message);
         return Err(ServiceError::new(
             p.name(),
             code,
