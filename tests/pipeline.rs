@@ -491,3 +491,86 @@ fn every_truncation_of_a_jpeg_and_a_png_is_handled() {
         }
     }
 }
+
+#[test]
+fn colour_variants_come_out_as_rgb() {
+    use ::image::{DynamicImage, ImageBuffer, Luma, LumaA, Rgb, Rgba};
+    let check = |name: &str, bytes: Vec<u8>, want: [u8; 3], tol: i32| {
+        let d = image::decode(&bytes, &Limits::default(), DecodeTarget::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let p = d
+            .image
+            .get_pixel(d.image.width() / 2, d.image.height() / 2)
+            .0;
+        for c in 0..3 {
+            assert!(
+                (p[c] as i32 - want[c] as i32).abs() <= tol,
+                "{name}: got {p:?}, want {want:?}"
+            );
+        }
+    };
+    check(
+        "grey PNG",
+        png_bytes(&DynamicImage::ImageLuma8(ImageBuffer::from_pixel(
+            16,
+            16,
+            Luma([77]),
+        ))),
+        [77, 77, 77],
+        0,
+    );
+    check(
+        "16-bit grey PNG",
+        png_bytes(&DynamicImage::ImageLuma16(ImageBuffer::from_pixel(
+            16,
+            16,
+            Luma([0x8080]),
+        ))),
+        [128, 128, 128],
+        1,
+    );
+    check(
+        "16-bit RGB PNG",
+        png_bytes(&DynamicImage::ImageRgb16(ImageBuffer::from_pixel(
+            16,
+            16,
+            Rgb([65535, 0, 32896]),
+        ))),
+        [255, 0, 128],
+        1,
+    );
+    // Transparency is flattened on white.
+    check(
+        "RGBA PNG, half transparent",
+        png_bytes(&DynamicImage::ImageRgba8(ImageBuffer::from_pixel(
+            16,
+            16,
+            Rgba([0, 0, 0, 128]),
+        ))),
+        [127, 127, 127],
+        1,
+    );
+    check(
+        "grey+alpha PNG, transparent",
+        png_bytes(&DynamicImage::ImageLumaA8(ImageBuffer::from_pixel(
+            16,
+            16,
+            LumaA([0, 0]),
+        ))),
+        [255, 255, 255],
+        0,
+    );
+    // A greyscale JPEG and a CMYK (Adobe) JPEG.
+    let mut grey = Vec::new();
+    jpeg_encoder::Encoder::new(&mut grey, 95)
+        .encode(&[90u8; 64 * 64], 64, 64, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    check("grey JPEG", grey, [90, 90, 90], 2);
+    // CMYK 0/255/255/0 is pure red ink: R stays, G and B go.
+    let cmyk: Vec<u8> = (0..64 * 64).flat_map(|_| [0u8, 255, 255, 0]).collect();
+    let mut j = Vec::new();
+    jpeg_encoder::Encoder::new(&mut j, 95)
+        .encode(&cmyk, 64, 64, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    check("CMYK JPEG", j, [255, 0, 0], 8);
+}

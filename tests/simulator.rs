@@ -491,3 +491,88 @@ fn cli_compares_against_the_simulator() {
         assert_eq!(v["error"]["code"], "UNAUTHORIZED", "{p}: {v}");
     }
 }
+
+#[test]
+fn every_documented_error_comes_through_the_simulator_typed() {
+    let (card_a, selfie_a, _) = people();
+    let rows: &[(Provider, &[(&str, &str)])] = &[
+        (
+            Provider::BiometricKz,
+            &[
+                ("no_face", "NO_FACE"),
+                ("unavailable", "SERVICE_UNAVAILABLE"),
+                ("no_access", "SUBSCRIPTION_INACTIVE"),
+                ("no_result", "SERVICE_ERROR"),
+                ("bad_extension", "UNSUPPORTED_FORMAT"),
+                ("not_started", "SUBSCRIPTION_INACTIVE"),
+                ("no_active_subscription", "SUBSCRIPTION_INACTIVE"),
+                ("no_subscription", "SUBSCRIPTION_INACTIVE"),
+            ],
+        ),
+        (
+            Provider::Valify,
+            &[
+                ("missing_bundle_key", "BAD_REQUEST"),
+                ("invalid_json", "BAD_REQUEST"),
+                ("invalid_bundle_key", "UNAUTHORIZED"),
+                ("token_not_found", "UNAUTHORIZED"),
+                ("not_found", "PROTOCOL"),
+                ("unsupported_media", "UNSUPPORTED_FORMAT"),
+                ("server", "SERVICE_UNAVAILABLE"),
+                ("service_error", "SERVICE_ERROR"),
+            ],
+        ),
+        (
+            Provider::Biometry,
+            &[
+                ("bad_request", "BAD_REQUEST"),
+                ("unauthorized", "UNAUTHORIZED"),
+                ("not_found", "PROTOCOL"),
+                ("server", "SERVICE_UNAVAILABLE"),
+            ],
+        ),
+        (
+            Provider::Cvs,
+            &[
+                ("1", "BAD_REQUEST"),
+                ("2", "BAD_REQUEST"),
+                ("3", "UNSUPPORTED_FORMAT"),
+                ("4", "QUOTA_EXHAUSTED"),
+                ("5", "UNAUTHORIZED"),
+                ("6", "BAD_REQUEST"),
+            ],
+        ),
+        (
+            Provider::Aigen,
+            &[
+                ("unsupported_format", "UNSUPPORTED_FORMAT"),
+                ("no_face", "NO_FACE"),
+                ("blurred", "BLURRY"),
+                ("no_idcard", "IMAGE_REJECTED"),
+                ("unauthorized", "UNAUTHORIZED"),
+                ("forbidden", "SUBSCRIPTION_INACTIVE"),
+                ("no_credit", "QUOTA_EXHAUSTED"),
+            ],
+        ),
+    ];
+    for (p, errors) in rows {
+        let token = (*p == Provider::Valify).then(|| Secret::new("unused-the-fault-answers-first"));
+        let cred = dev().credential(*p, token).unwrap();
+        let req = MatchRequest {
+            document: Media::jpeg(card_a.clone()),
+            selfie: Media::jpeg(selfie_a.clone()),
+            video: (*p == Provider::Biometry).then(|| Media {
+                bytes: b"\0\0\0\x18ftypmp42".to_vec(),
+                content_type: "video/mp4".into(),
+            }),
+        };
+        for (name, want) in *errors {
+            let mut http = p.build_request(&req, &cred, &cfg()).unwrap();
+            http.headers
+                .push(("x-facebridge-sim-fault".into(), format!("error={name}")));
+            let a = transport().send(&http).unwrap();
+            let e = p.parse_response(&a.as_response(), &cred).unwrap_err();
+            assert_eq!(e.code.as_str(), *want, "{p} {name}: {e}");
+        }
+    }
+}

@@ -199,15 +199,16 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
             .chunks_exact(2)
             .flat_map(|g| [g[0], g[0], g[0]])
             .collect(),
-        // jpeg-decoder has already undone Adobe's inversion: 255 means no ink.
+        // jpeg-decoder gives ink amounts (0 = no ink; it undoes Adobe's
+        // inversion itself): R = (1 − C)(1 − K), and so on.
         jpeg_decoder::PixelFormat::CMYK32 => pixels
             .chunks_exact(4)
             .flat_map(|p| {
-                let k = p[3] as u16;
+                let k = 255 - p[3] as u16;
                 [
-                    (p[0] as u16 * k / 255) as u8,
-                    (p[1] as u16 * k / 255) as u8,
-                    (p[2] as u16 * k / 255) as u8,
+                    ((255 - p[0] as u16) * k / 255) as u8,
+                    ((255 - p[1] as u16) * k / 255) as u8,
+                    ((255 - p[2] as u16) * k / 255) as u8,
                 ]
             })
             .collect(),

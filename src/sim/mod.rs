@@ -12,7 +12,8 @@
 //! with that status), `malformed` (truncated JSON), `html` (a 502 HTML page),
 //! `reset` (bytes that are not HTTP: a transport failure, as on a reset;
 //! tiny_http cannot abort the TCP connection itself), `hang=<ms>` (say
-//! nothing, then close).
+//! nothing, then close), `error=<name>` (one of the service's documented
+//! errors, as the documentation shows it: see `services::documented_error`).
 //!
 //! `GET /__sim/stats` returns `{"requests": N}`: how many service requests
 //! arrived, so tests can prove that a refused request never reached a service.
@@ -224,6 +225,7 @@ enum Fault {
     Html,
     Reset,
     Hang(u64),
+    Documented(String),
 }
 
 fn fault(req: &Req) -> Fault {
@@ -239,6 +241,7 @@ fn fault(req: &Req) -> Fault {
         "html" => Fault::Html,
         "reset" => Fault::Reset,
         "hang" => Fault::Hang(ms()),
+        "error" => Fault::Documented(arg.trim().to_string()),
         _ => Fault::None,
     }
 }
@@ -296,6 +299,9 @@ fn handle(state: &State, mut raw: tiny_http::Request) {
             body: b"<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>".to_vec(),
         },
         Fault::Malformed => Reply { status: 200, content_type: "application/json", body: br#"{"result": {"is_simil"#.to_vec() },
+        Fault::Documented(name) => services::documented_error(&req.path, &name).unwrap_or_else(|| {
+            Reply::json(400, serde_json::json!({"error": format!("the simulator has no documented error `{name}` here")}))
+        }),
         Fault::Latency(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
             route(state, &req, too_big)

@@ -500,3 +500,79 @@ pub(super) fn aigen(state: &State, req: &Req) -> Reply {
                "thresholds": {"err_01": e01, "err_001": e001, "err_0001": e0001}, "time_used": 0.05}),
     )
 }
+
+// ── Documented errors on demand ─────────────────────────────────────────────
+
+/// The documented error `name` of the service at `path`, exactly as the
+/// documentation shows it; `x-facebridge-sim-fault: error=<name>` asks for it
+/// (for errors that depend on the account, such as an expired subscription).
+pub(super) fn documented_error(path: &str, name: &str) -> Option<Reply> {
+    let msg = |status, m: &str| Some(Reply::json(status, json!({ "message": m })));
+    let error = |status, m: &str| Some(Reply::json(status, json!({ "error": m })));
+    let aigen = |status, m: &str| {
+        Some(Reply::json(
+            status,
+            json!({"request_id": "sim", "error_message": m, "time_used": 0.01}),
+        ))
+    };
+    match (path, name) {
+        ("/api/v1/backend/face2face/compare/", n) => match n {
+            "no_face" => msg(400, "No face found"),
+            "unavailable" => msg(400, "Can`t connect to face2face service"),
+            "no_access" => msg(400, "Client does not have access to Face2Face technology"),
+            "no_result" => msg(400, "Face2Face result does not exist"),
+            "bad_extension" => msg(415, "Not allowed file, valid extensions: .jpg .png .jpeg"),
+            "not_started" => msg(400, "Subscription has not started"),
+            "no_active_subscription" => msg(400, "No active or future subscription for technology"),
+            "no_subscription" => msg(400, "Client does not have subscription"),
+            _ => None,
+        },
+        ("/api/v1/face/match/" | "/api/v1.1/face/match/", n) => match n {
+            "missing_bundle_key" => msg(400, "Missing bundle key"),
+            "invalid_json" => msg(400, "Invalid JSON"),
+            "invalid_bundle_key" => msg(401, "Invalid bundle key"),
+            "token_not_found" => msg(403, "Access token not found"),
+            "not_found" => Some(Reply::json(404, json!({"detail": "Not found."}))),
+            "unsupported_media" => msg(415, "Unsupported media type"),
+            "server" => msg(500, "Internal server error"),
+            "service_error" => Some(Reply::json(
+                200,
+                json!({"message": "Service temporarily failed", "error_code": 5001}),
+            )),
+            _ => None,
+        },
+        ("/api-gateway/match-faces", n) => match n {
+            "bad_request" => error(400, "image is required"),
+            "unauthorized" => error(401, "Invalid or missing API token"),
+            "not_found" => error(404, "Not found"),
+            "server" => error(500, "Internal server error"),
+            _ => None,
+        },
+        ("/api/v2/ekyc/face_matching", n) => {
+            let m = match n {
+                "1" => "The photo does not contain content",
+                "2" => "Url is unavailable",
+                "3" => "Incorrect image format",
+                "4" => "Out of requests",
+                "5" => "Incorrect api_key or api_secret",
+                "6" => "Incorrect format type",
+                _ => return None,
+            };
+            Some(Reply::json(
+                200,
+                json!({"data": {}, "errorCode": n, "errorMessage": m}),
+            ))
+        }
+        ("/aiface/face-compare/v1", n) => match n {
+            "unsupported_format" => aigen(400, "IMAGE_ERROR_UNSUPPORTED_FORMAT: image1"),
+            "no_face" => aigen(200, "CAN_NOT_DETECT_FACE: image2"),
+            "blurred" => aigen(200, "IMAGE_BLURED: image1"),
+            "no_idcard" => aigen(200, "CAN_NOT_DETECT_IDCARD: image1"),
+            "unauthorized" => msg(401, "Unauthorized"),
+            "forbidden" => msg(403, "Forbidden"),
+            "no_credit" => msg(429, "Credit exhausted"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
