@@ -89,6 +89,8 @@ pub const CODES: &[&str] = &[
     "PROTOCOL",
     "TIMEOUT",
     "NETWORK",
+    "TOKEN_EXPIRED",
+    "TOKEN_REJECTED",
 ];
 
 /// The photo's bytes are the problem: empty, damaged, too big, or a kind we

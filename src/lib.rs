@@ -21,6 +21,7 @@
 //! [`prepare`] (the pipeline). Only `wasm` (compiled for wasm32) knows about
 //! JavaScript.
 
+pub mod auth;
 pub mod detect;
 pub mod error;
 pub mod image;

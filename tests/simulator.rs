@@ -296,6 +296,14 @@ fn documented_errors_come_back_typed() {
         "UNSUPPORTED_FORMAT",
         "AIGEN: not over 480×480"
     );
+    // CVS answers a group photo with a result and warning 6 (more than one face).
+    let group = raw(Provider::Cvs, photo("sample6.jpg"), selfie_a.clone(), None).unwrap();
+    assert_eq!(
+        group.warnings.first().map(|w| w.code.as_str()),
+        Some("cvs:6"),
+        "{:?}",
+        group.warnings
+    );
     // Biometry without a video, and with prefilled video the session never had.
     let biometry = Credential::Biometry {
         token: Secret::new(env_or_dev("FB_BIOMETRY_TOKEN").unwrap()),

@@ -25,7 +25,9 @@ export type FaceBridgeErrorCode =
   | "SERVICE_ERROR"
   | "PROTOCOL"
   | "TIMEOUT"
-  | "NETWORK";
+  | "NETWORK"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_REJECTED";
 
 /** The quality gate's failure codes, a subset of FaceBridgeErrorCode. */
 export type GateCode =

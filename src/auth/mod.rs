@@ -1,0 +1,522 @@
+//! Request tokens: short-lived HS256 JWTs, minted by the customer's backend,
+//! bound to one request body, verified by the edge before any billed call.
+//!
+//! ```
+//! use facebridge::auth::{self, Claims, Expect, KeySet};
+//! let body = br#"{"document": "...", "selfie": "..."}"#;
+//! let now = 1_800_000_000;
+//! let claims = Claims::new("https://kyc-edge.example.com", "session-42", "aigen", "compare", body, now, 120, "j-1");
+//! let keys = KeySet::single("2026-11", b"a shared secret of at least 32 bytes!!");
+//! let token = auth::mint(&claims, &keys).unwrap();
+//! let expect = Expect { audience: "https://kyc-edge.example.com", provider: "aigen", operation: "compare", body, now_s: now };
+//! assert_eq!(auth::verify(&token, &keys, &expect).unwrap().jti, "j-1");
+//! ```
+//!
+//! Verification is strict and runs in this order: size and shape, the
+//! algorithm allow-list (HS256 only: `none`, HS384/512 and every asymmetric
+//! algorithm are refused before any key is touched), the key by `kid`, the
+//! signature, then the claims: `exp`/`nbf`/`iat` with at most 30 s of clock
+//! skew, a lifetime of at most 300 s, `aud`, provider (`fbp`), operation
+//! (`fbo`) and the body digest (`fbd`). Single use (`jti`) is the edge's job:
+//! it needs shared state.
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Longest a token may live (`exp − iat`).
+pub const MAX_LIFETIME_S: u64 = 300;
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const MAX_SKEW_S: u64 = 30;
+/// Longest token accepted at all: a real one is about 400 bytes.
+pub const MAX_TOKEN_LEN: usize = 4096;
+/// Shortest HMAC secret accepted (RFC 7518: at least the hash size).
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// SHA-256 of a request body, base64url without padding: the `fbd` claim.
+pub fn body_digest(body: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(body))
+}
+
+/// The token's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The edge this token is for.
+    pub aud: String,
+    /// The end user or session, for the customer's logs.
+    pub sub: String,
+    pub iat: u64,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Unique per token: the edge refuses a second use.
+    pub jti: String,
+    /// The provider the request goes to (`aigen`, `valify`, …).
+    pub fbp: String,
+    /// The operation (`compare`, `valify-token`).
+    pub fbo: String,
+    /// [`body_digest`] of the one body this token authorises.
+    pub fbd: String,
+}
+
+impl Claims {
+    /// Claims for one request body, valid from `now_s` for `ttl_s` seconds.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        aud: &str,
+        sub: &str,
+        provider: &str,
+        op: &str,
+        body: &[u8],
+        now_s: u64,
+        ttl_s: u64,
+        jti: &str,
+    ) -> Self {
+        Claims {
+            aud: aud.into(),
+            sub: sub.into(),
+            iat: now_s,
+            exp: now_s + ttl_s,
+            nbf: None,
+            jti: jti.into(),
+            fbp: provider.into(),
+            fbo: op.into(),
+            fbd: body_digest(body),
+        }
+    }
+}
+
+/// Signing keys by `kid`; the first one signs, all of them verify (rotation:
+/// add the new key first, drop the old one after the longest token lifetime).
+#[derive(Clone)]
+pub struct KeySet {
+    keys: Vec<(String, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|(k, _)| k.as_str()).collect();
+        write!(f, "KeySet(kids {kids:?}, secrets redacted)")
+    }
+}
+
+impl KeySet {
+    pub fn single(kid: &str, secret: &[u8]) -> Self {
+        KeySet {
+            keys: vec![(kid.into(), secret.to_vec())],
+        }
+    }
+    /// Keys in order of preference; the first signs.
+    pub fn new(keys: Vec<(String, Vec<u8>)>) -> Self {
+        KeySet { keys }
+    }
+    fn find(&self, kid: Option<&str>) -> Option<&[u8]> {
+        match kid {
+            Some(k) => self
+                .keys
+                .iter()
+                .find(|(id, _)| id == k)
+                .map(|(_, s)| s.as_slice()),
+            // No kid: only unambiguous with a single key.
+            None if self.keys.len() == 1 => self.keys.first().map(|(_, s)| s.as_slice()),
+            None => None,
+        }
+    }
+}
+
+/// Why a token was refused. Only `Expired` may be retried with a new token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TokenError {
+    #[error("no token: send `Authorization: Bearer <token>` from getToken")]
+    Missing,
+    #[error("the token is not a compact JWT")]
+    Malformed,
+    #[error("the token's algorithm is not allowed (HS256 only)")]
+    Algorithm,
+    #[error("the token's key id is unknown")]
+    UnknownKey,
+    #[error("the token's signature does not verify")]
+    Signature,
+    #[error("the token has expired: get a new one")]
+    Expired,
+    #[error("the token is not valid yet (check the backend's clock)")]
+    NotYetValid,
+    #[error("the token lives longer than 300 s")]
+    Lifetime,
+    #[error("the token is for another audience")]
+    Audience,
+    #[error("the token is for another provider")]
+    Provider,
+    #[error("the token is for another operation")]
+    Operation,
+    #[error("the token was minted for another request body")]
+    Digest,
+    #[error("the token was already used")]
+    Replayed,
+    #[error("the signing secret is too short (at least 32 bytes)")]
+    WeakSecret,
+}
+
+impl TokenError {
+    /// `TOKEN_EXPIRED` (fetch a new token and retry) or `TOKEN_REJECTED`.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenError::Expired => "TOKEN_EXPIRED",
+            _ => "TOKEN_REJECTED",
+        }
+    }
+}
+
+/// What the edge expects of a token for the request in hand.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    pub audience: &'a str,
+    pub provider: &'a str,
+    pub operation: &'a str,
+    /// The request body exactly as received.
+    pub body: &'a [u8],
+    pub now_s: u64,
+}
+
+/// Signs `claims` with the set's first key, `kid` in the header.
+pub fn mint(claims: &Claims, keys: &KeySet) -> Result<String, TokenError> {
+    let (kid, secret) = keys.keys.first().ok_or(TokenError::UnknownKey)?;
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(TokenError::WeakSecret);
+    }
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid.clone());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret))
+        .map_err(|_| TokenError::Malformed)
+}
+
+/// Verifies a token for one request; returns its claims.
+pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, TokenError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(TokenError::Missing);
+    }
+    if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+        return Err(TokenError::Malformed);
+    }
+    // The allow-list comes before anything else reads the token, on the raw
+    // `alg` string: "none", "None", "HS512", "RS256"… are all refused here.
+    let alg = token
+        .split('.')
+        .next()
+        .and_then(|h| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .ok()
+        })
+        .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
+        .and_then(|h| h.get("alg").and_then(|a| a.as_str()).map(str::to_string))
+        .ok_or(TokenError::Malformed)?;
+    if alg != "HS256" {
+        return Err(TokenError::Algorithm);
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+    if header.alg != Algorithm::HS256 {
+        return Err(TokenError::Algorithm);
+    }
+    let secret = keys
+        .find(header.kid.as_deref())
+        .ok_or(TokenError::UnknownKey)?;
+    let mut v = Validation::new(Algorithm::HS256);
+    // Time is checked below against the caller's clock (wasm has no SystemTime).
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::Signature,
+                ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
+                _ => TokenError::Malformed,
+            }
+        })?;
+    let c = data.claims;
+    let now = expect.now_s;
+    if c.exp.saturating_sub(c.iat) > MAX_LIFETIME_S || c.exp < c.iat {
+        return Err(TokenError::Lifetime);
+    }
+    if now > c.exp + MAX_SKEW_S {
+        return Err(TokenError::Expired);
+    }
+    if c.iat > now + MAX_SKEW_S || c.nbf.is_some_and(|nbf| nbf > now + MAX_SKEW_S) {
+        return Err(TokenError::NotYetValid);
+    }
+    if c.aud != expect.audience {
+        return Err(TokenError::Audience);
+    }
+    if c.fbp != expect.provider {
+        return Err(TokenError::Provider);
+    }
+    if c.fbo != expect.operation {
+        return Err(TokenError::Operation);
+    }
+    if c.fbd != body_digest(expect.body) {
+        return Err(TokenError::Digest);
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
+    const AUD: &str = "https://edge.example";
+    const NOW: u64 = 1_800_000_000;
+    const BODY: &[u8] = b"{\"document\":\"abc\",\"selfie\":\"def\"}";
+
+    fn keys() -> KeySet {
+        KeySet::single("k1", SECRET)
+    }
+    fn claims() -> Claims {
+        Claims::new(AUD, "user-1", "aigen", "compare", BODY, NOW, 120, "jti-1")
+    }
+    fn expect(now_s: u64) -> Expect<'static> {
+        Expect {
+            audience: AUD,
+            provider: "aigen",
+            operation: "compare",
+            body: BODY,
+            now_s,
+        }
+    }
+    fn b64(v: &serde_json::Value) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+    /// A token with any header, signed with HMAC-SHA256 or HMAC-SHA512 over SECRET.
+    fn forged(header: serde_json::Value, claims: &Claims, sign: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let input = format!(
+            "{}.{}",
+            b64(&header),
+            b64(&serde_json::to_value(claims).unwrap())
+        );
+        let sig = match sign {
+            "hs256" => {
+                let mut m = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
+                m.update(input.as_bytes());
+                m.finalize().into_bytes().to_vec()
+            }
+            "hs512" => {
+                let mut m = Hmac::<sha2::Sha512>::new_from_slice(SECRET).unwrap();
+                m.update(input.as_bytes());
+                m.finalize().into_bytes().to_vec()
+            }
+            _ => vec![],
+        };
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig)
+        )
+    }
+
+    fn check(token: &str, e: Expect) -> Result<Claims, TokenError> {
+        verify(token, &keys(), &e)
+    }
+
+    #[test]
+    fn the_attack_matrix() {
+        let good = mint(&claims(), &keys()).unwrap();
+        assert_eq!(check(&good, expect(NOW + 10)).unwrap(), claims());
+        let with = |f: &dyn Fn(&mut Claims)| {
+            let mut c = claims();
+            f(&mut c);
+            mint(&c, &keys()).unwrap()
+        };
+        let other_key = KeySet::single("k1", b"another secret of thirty-two bytes or more");
+        let rows: Vec<(&str, String, Expect, TokenError)> = vec![
+            (
+                "expired",
+                good.clone(),
+                expect(NOW + 120 + 31),
+                TokenError::Expired,
+            ),
+            (
+                "not yet valid (iat)",
+                good.clone(),
+                expect(NOW - 31),
+                TokenError::NotYetValid,
+            ),
+            (
+                "not yet valid (nbf)",
+                with(&|c| c.nbf = Some(NOW + 100)),
+                expect(NOW),
+                TokenError::NotYetValid,
+            ),
+            (
+                "lifetime over 300 s",
+                with(&|c| c.exp = c.iat + 301),
+                expect(NOW),
+                TokenError::Lifetime,
+            ),
+            (
+                "exp before iat",
+                with(&|c| c.exp = c.iat - 1),
+                expect(NOW),
+                TokenError::Lifetime,
+            ),
+            (
+                "bad signature",
+                mint(&claims(), &other_key).unwrap(),
+                expect(NOW),
+                TokenError::Signature,
+            ),
+            (
+                "alg none",
+                forged(
+                    serde_json::json!({"alg": "none", "typ": "JWT"}),
+                    &claims(),
+                    "none",
+                ),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            (
+                "alg None",
+                forged(serde_json::json!({"alg": "None"}), &claims(), "none"),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            (
+                "no alg",
+                forged(serde_json::json!({"typ": "JWT"}), &claims(), "hs256"),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "HS512 with the same secret",
+                forged(
+                    serde_json::json!({"alg": "HS512", "kid": "k1"}),
+                    &claims(),
+                    "hs512",
+                ),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            // Algorithm confusion: RS256 in the header, an HMAC made with the "public key" as secret.
+            (
+                "RS256 confusion",
+                forged(
+                    serde_json::json!({"alg": "RS256", "kid": "k1"}),
+                    &claims(),
+                    "hs256",
+                ),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            (
+                "unknown kid",
+                forged(
+                    serde_json::json!({"alg": "HS256", "kid": "k9"}),
+                    &claims(),
+                    "hs256",
+                ),
+                expect(NOW),
+                TokenError::UnknownKey,
+            ),
+            (
+                "wrong aud",
+                with(&|c| c.aud = "https://other.example".into()),
+                expect(NOW),
+                TokenError::Audience,
+            ),
+            (
+                "wrong provider",
+                with(&|c| c.fbp = "valify".into()),
+                expect(NOW),
+                TokenError::Provider,
+            ),
+            (
+                "wrong operation",
+                with(&|c| c.fbo = "valify-token".into()),
+                expect(NOW),
+                TokenError::Operation,
+            ),
+            (
+                "body changed after signing",
+                good.clone(),
+                Expect {
+                    body: b"{\"document\":\"abc\",\"selfie\":\"XXX\"}",
+                    ..expect(NOW)
+                },
+                TokenError::Digest,
+            ),
+            ("empty", String::new(), expect(NOW), TokenError::Missing),
+            (
+                "two segments",
+                "a.b".into(),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "garbage",
+                "not.a.jwt".into(),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            ("huge", "a".repeat(5000), expect(NOW), TokenError::Malformed),
+        ];
+        for (name, token, e, want) in rows {
+            assert_eq!(check(&token, e).unwrap_err(), want, "{name}");
+        }
+        // Within the 30 s skew both ways, the token still passes.
+        assert!(check(&good, expect(NOW + 120 + 30)).is_ok());
+        assert!(check(&good, expect(NOW - 30)).is_ok());
+        // A hand-made HS256 token with the right secret verifies: the forger above is honest.
+        let hs = forged(
+            serde_json::json!({"alg": "HS256", "kid": "k1"}),
+            &claims(),
+            "hs256",
+        );
+        assert!(check(&hs, expect(NOW)).is_ok());
+    }
+
+    #[test]
+    fn key_rotation_by_kid() {
+        let old = KeySet::single("2026-10", b"old secret, thirty-two bytes or more..");
+        let both = KeySet::new(vec![
+            (
+                "2026-11".into(),
+                b"new secret, thirty-two bytes or more..".to_vec(),
+            ),
+            (
+                "2026-10".into(),
+                b"old secret, thirty-two bytes or more..".to_vec(),
+            ),
+        ]);
+        let from_old = mint(&claims(), &old).unwrap();
+        let from_new = mint(&claims(), &both).unwrap();
+        assert!(verify(&from_old, &both, &expect(NOW)).is_ok());
+        assert!(verify(&from_new, &both, &expect(NOW)).is_ok());
+        assert_eq!(
+            verify(&from_new, &old, &expect(NOW)).unwrap_err(),
+            TokenError::UnknownKey
+        );
+        assert_eq!(
+            mint(&claims(), &KeySet::single("k", b"short")).unwrap_err(),
+            TokenError::WeakSecret
+        );
+        assert!(!format!("{both:?}").contains("secret, thirty"));
+    }
+
+    #[test]
+    fn digest_is_sha256_base64url() {
+        // SHA-256("abc"), a published test vector.
+        assert_eq!(
+            body_digest(b"abc"),
+            "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+        );
+        assert_eq!(TokenError::Expired.code(), "TOKEN_EXPIRED");
+        assert_eq!(TokenError::Digest.code(), "TOKEN_REJECTED");
+    }
+}
