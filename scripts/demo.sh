@@ -1,24 +1,68 @@
 #!/usr/bin/env bash
-# The main job, until the demo page exists: detect the faces in a sample
-# photo (and draw them), then prepare a selfie crop of one face for Valify.
+# The main job from the command line: find and draw the faces in a sample
+# photo, show the quality gate refusing a group photo as a selfie (nothing
+# would be sent), prepare a photo within Valify's 2 MB counted as base64, and
+# compare two photos through the local AIGEN simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --profile native --features native --quiet
-target=${CARGO_TARGET_DIR:-target}
-B="$target/native/facebridge"
+B="${CARGO_TARGET_DIR:-target}/native/facebridge"
 out=${1:-demo-out}
 mkdir -p "$out"
 
-echo "== detect: tests/fixtures/photos/sample3.jpg (boxes drawn in $out/sample3-faces.png)"
-"$B" detect tests/fixtures/photos/sample3.jpg --annotate "$out/sample3-faces.png" \
-  | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{len(r["faces"])} faces in {r["width"]}x{r["height"]}:"); [print(f"  box {f["box"]["x"]:.0f},{f["box"]["y"]:.0f} {f["box"]["w"]:.0f}x{f["box"]["h"]:.0f}  score {f["score"]:.2f}") for f in r["faces"]]; print("gate as a selfie:", [g["code"] for g in r["gate"]] or "pass")'
+"$B" detect tests/fixtures/photos/sample3.jpg --role selfie --annotate "$out/sample3-faces.png" > "$out/detect.json"
+"$B" prepare tests/fixtures/photos/sample3.jpg --role selfie -o "$out/refused.jpg" > "$out/refused.json" || true
+"$B" prepare tests/fixtures/photos/sample6.jpg --role document --no-gate --max-bytes 2000000 --base64 \
+  -o "$out/document.jpg" > "$out/document.json"
 
-echo "== prepare: the whole group photo as a selfie is refused before any billed call"
-"$B" prepare tests/fixtures/photos/sample3.jpg --role selfie -o "$out/refused.jpg" \
-  | python3 -c 'import json,sys; e=json.load(sys.stdin)["error"]; print(f"  {e["code"]}: {e["message"]}")' || true
+# Two photos of one person for the comparison: the middle face of sample3,
+# cropped as a selfie and as a smaller card-like shot (the CLI has no crop
+# command, so python3 takes the box from the detection above and ffmpeg cuts).
+python3 - "$out" <<'PY'
+import json, subprocess, sys
+out = sys.argv[1]
+r = json.load(open(f"{out}/detect.json"))
+faces = sorted(r["faces"], key=lambda f: abs(f["box"]["x"] + f["box"]["w"] / 2 - r["width"] / 2))
+b = faces[0]["box"]
+s = max(b["w"], b["h"])
+cx, cy = b["x"] + b["w"] / 2, b["y"] + b["h"] / 2
+w, h = int(s * 2.2) // 2 * 2, int(s * 2.9) // 2 * 2
+x, y = max(0, int(cx - w / 2)), max(0, int(cy - h * 0.42))
+for name, scale in (("selfie", 1.0), ("card", 0.7)):
+    sw, sh = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", "tests/fixtures/photos/sample3.jpg", "-vf",
+                    f"crop={w}:{h}:{x}:{y},scale={sw}:{sh}", "-q:v", "3", f"{out}/{name}.jpg"], check=True)
+PY
 
-echo "== prepare: a document photo, whole, within Valify's 2 MB counted as base64"
-"$B" prepare tests/fixtures/photos/sample6.jpg --role document --no-gate --max-bytes 2000000 --base64 -o "$out/document.jpg" \
-  | python3 -c 'import json,sys; r=json.load(sys.stdin)["report"]; print(f"  {r["width"]}x{r["height"]}, {r["bytes"]} bytes ({r["base64Bytes"]} as base64), JPEG quality {r["jpegQuality"]}, {r["encodes"]} encodes")'
-echo "outputs in $out/"
+sim_log="$out/simulator.txt"
+"$B" simulate --listen 127.0.0.1:0 > "$sim_log" 2>/dev/null &
+sim=$!
+trap 'kill $sim 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$sim_log" ] && break; sleep 0.1; done
+base=$(head -1 "$sim_log")
+"$B" compare --provider aigen --base-url "$base" --dev-secrets "$out/card.jpg" "$out/selfie.jpg" > "$out/compare.json" || true
+
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+d = json.load(open(f"{out}/detect.json"))
+print(f"== detect sample3.jpg: {len(d['faces'])} faces in {d['width']}x{d['height']} (drawn in {out}/sample3-faces.png)")
+for f in d["faces"]:
+    b = f["box"]
+    print(f"   box {b['x']:.0f},{b['y']:.0f} {b['w']:.0f}x{b['h']:.0f}  score {f['score']:.2f}")
+e = json.load(open(f"{out}/refused.json"))["error"]
+print(f"== prepare sample3.jpg as a selfie: refused before any billed call: {e['code']}")
+print(f"   {e['message']}")
+r = json.load(open(f"{out}/document.json"))["report"]
+print(f"== prepare sample6.jpg as a document for Valify: {r['width']}x{r['height']}, {r['bytes']} bytes "
+      f"({r['base64Bytes']} as base64, budget 2000000), JPEG quality {r['jpegQuality']}, {r['encodes']} encodes")
+c = json.load(open(f"{out}/compare.json"))
+if "result" in c:
+    m = c["result"]
+    print(f"== compare card.jpg with selfie.jpg through the local AIGEN simulator: {m['decision']}, "
+          f"similarity {m['similarity']:.3f} (simulator score, not a biometric result)")
+else:
+    print(f"== compare failed: {c['error']['code']}: {c['error']['message']}")
+print(f"outputs in {out}/")
+PY

@@ -43,8 +43,10 @@ fn error_json(e: &facebridge::Error) -> serde_json::Value {
     json!({ "error": v })
 }
 
+/// Prints JSON; a closed pipe (`| head`) is not an error worth a panic.
 fn print(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 fn run() -> Result<ExitCode, String> {
@@ -144,7 +146,12 @@ fn run() -> Result<ExitCode, String> {
             sim.base_url(),
             facebridge::sim::NOTICE
         );
-        println!("{}", sim.base_url());
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{}", sim.base_url());
+            let _ = out.flush();
+        }
         loop {
             std::thread::park();
         }
