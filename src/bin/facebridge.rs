@@ -46,7 +46,11 @@ fn error_json(e: &facebridge::Error) -> serde_json::Value {
 /// Prints JSON; a closed pipe (`| head`) is not an error worth a panic.
 fn print(v: &serde_json::Value) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    );
 }
 
 fn run() -> Result<ExitCode, String> {
