@@ -89,7 +89,10 @@ fn people() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 }
 
 fn video(kind: &str) -> Media {
-    let dir = std::env::temp_dir().join(format!("fb-video-{}", std::process::id()));
+    // Tests run in parallel in one process: one directory per call.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fb-video-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let still = dir.join("still.jpg");
     std::fs::write(&still, jpeg(&selfie(), 92)).unwrap();
@@ -116,8 +119,10 @@ fn video(kind: &str) -> Media {
         .unwrap()
         .success();
     assert!(ok, "ffmpeg could not make the {kind} video");
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     Media {
-        bytes: std::fs::read(&out).unwrap(),
+        bytes,
         content_type: format!("video/{kind}"),
     }
 }

@@ -216,11 +216,10 @@ pub(super) fn valify(state: &State, req: &Req) -> Reply {
 
 /// Frames from a video through Debian's ffmpeg: at most 8, 2 per second.
 fn frames(video: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "fb-sim-{}-{:x}",
-        std::process::id(),
-        now_s() ^ video.len() as u64
-    ));
+    // One directory per call: concurrent requests must never share files.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fb-sim-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let input = dir.join("in.video");
     std::fs::write(&input, video).map_err(|e| e.to_string())?;
