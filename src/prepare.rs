@@ -238,7 +238,9 @@ pub struct Prepared {
 pub struct DetectionReport {
     pub width: u32,
     pub height: u32,
-    pub source: SourceInfo,
+    /// The photo's container and decoding; absent for raw pixels (camera frames).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
     pub faces: Vec<Face>,
     pub quality: QualityReport,
     pub gate: Vec<GateFailure>,
@@ -269,19 +271,31 @@ pub fn detect_photo(
             min_long_side: Some(target),
         },
     )?;
-    let faces = detector.detect(&decoded.image, opts)?;
-    let quality = assess(
-        &decoded.image,
-        decoded.scale,
-        decoded.width,
-        decoded.height,
-        &faces,
-    );
+    let source = Some(source_info(&decoded));
+    detect_image(detector, &decoded.image, decoded.scale, source, role, opts)
+}
+
+/// Detects faces in an already decoded image (a photo at `scale` of its
+/// original size, or a camera frame at 1.0) and runs the gate without refusing.
+pub fn detect_image(
+    detector: &Detector,
+    img: &crate::image::RgbImage,
+    scale: f32,
+    source: Option<SourceInfo>,
+    role: Role,
+    opts: &DetectOptions,
+) -> Result<DetectionReport> {
+    let (width, height) = match &source {
+        Some(s) => (s.width, s.height),
+        None => img.dimensions(),
+    };
+    let faces = detector.detect(img, opts)?;
+    let quality = assess(img, scale, width, height, &faces);
     let gate = GateConfig::for_role(role).check(&quality);
     Ok(DetectionReport {
-        width: decoded.width,
-        height: decoded.height,
-        source: source_info(&decoded),
+        width,
+        height,
+        source,
         faces: quality.faces.clone(),
         quality,
         gate,

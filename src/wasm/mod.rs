@@ -15,8 +15,9 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use crate::detect::Detector;
 use crate::error::Error;
 use crate::image::{Limits, RgbImage};
-use crate::prepare::{PrepareOptions, detect_options_from_json, detect_photo, prepare_with};
-use crate::quality::{GateConfig, assess};
+use crate::prepare::{
+    PrepareOptions, detect_image, detect_options_from_json, detect_photo, prepare_with,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = include_str!("types.d.ts");
@@ -173,12 +174,8 @@ impl FaceBridge {
                 .collect();
             let img = RgbImage::from_raw(width, height, rgb)
                 .ok_or_else(|| Error::invalid("rgba", "size mismatch"))?;
-            let faces = self.inner.detector.detect(&img, &detect)?;
-            let quality = assess(&img, 1.0, width, height, &faces);
-            let gate = GateConfig::for_role(role).check(&quality);
-            Ok(to_js(&serde_json::json!({
-                "width": width, "height": height, "faces": quality.faces, "quality": quality, "gate": gate,
-            })))
+            let r = detect_image(&self.inner.detector, &img, 1.0, None, role, &detect)?;
+            Ok(to_js(&r))
         };
         run().map_err(to_js_error)
     }
