@@ -27,6 +27,8 @@ for dts in "$OUT_DIR/$OUT_NAME.d.ts" "$OUT_DIR/${OUT_NAME}_bg.wasm.d.ts"; do
 done
 
 wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
+# FB_WASM_OPT=0 skips binaryen for a quick local loop (CI never sets it).
+[ "${FB_WASM_OPT:-1}" = 0 ] && WASM_OPT=
 if [ -n "$WASM_OPT" ]; then
   bin=node_modules/.bin/wasm-opt
   [ -x "$bin" ] || { echo "wasm-opt missing: run scripts/setup.sh" >&2; exit 1; }

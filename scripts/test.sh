@@ -22,5 +22,10 @@ step "wasm build"
 bash scripts/build-wasm.sh
 bash scripts/size-budget.sh
 
-step "JS: Node and headless Chromium"
-node --test --test-reporter=spec tests/js/node.test.mjs tests/js/browser.test.mjs
+step "JS: Node, headless Chromium, the edge Worker in workerd, the demo page"
+node --test --test-concurrency=1 --test-reporter=spec tests/js/node.test.mjs tests/js/browser.test.mjs \
+  tests/js/edge.test.mjs tests/js/demo.test.mjs
+echo "screenshots of the demo's flows: test-out/screens/"
+
+step "the README's first command, started and stopped once"
+bash scripts/demo.sh --smoke

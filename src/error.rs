@@ -37,6 +37,14 @@ pub enum Error {
     /// The caller passed options that cannot work.
     #[error("invalid option `{field}`: {reason}")]
     InvalidOptions { field: &'static str, reason: String },
+    /// The edge refused the request's token. Only `TOKEN_EXPIRED` is worth a
+    /// retry (with a new token); nothing was sent to the service either way.
+    #[error(transparent)]
+    Token(#[from] crate::auth::TokenError),
+    /// The edge refused the request before any service call (route, origin,
+    /// size, body shape, or its own configuration).
+    #[error("{reason}")]
+    Refused { code: Refusal, reason: String },
 }
 
 impl Error {
@@ -50,6 +58,15 @@ impl Error {
             Error::Network { timeout: true, .. } => "TIMEOUT",
             Error::Network { timeout: false, .. } => "NETWORK",
             Error::InvalidOptions { .. } => "INVALID_OPTIONS",
+            Error::Token(t) => t.code(),
+            Error::Refused { code, .. } => code.as_str(),
+        }
+    }
+
+    pub(crate) fn refused(code: Refusal, reason: impl Into<String>) -> Self {
+        Error::Refused {
+            code,
+            reason: reason.into(),
         }
     }
 
@@ -67,6 +84,7 @@ pub const CODES: &[&str] = &[
     "IMAGE_EMPTY",
     "IMAGE_UNREADABLE",
     "IMAGE_TOO_LARGE",
+    "IMAGE_TOO_SMALL",
     "UNSUPPORTED_FORMAT",
     "BUDGET_UNREACHABLE",
     "MODEL_ERROR",
@@ -91,7 +109,40 @@ pub const CODES: &[&str] = &[
     "NETWORK",
     "TOKEN_EXPIRED",
     "TOKEN_REJECTED",
+    "ORIGIN_REJECTED",
+    "BODY_TOO_LARGE",
+    "NOT_FOUND",
+    "EDGE_MISCONFIGURED",
 ];
+
+/// Why the edge refused a request before looking at its token or images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The page's `Origin` is not on the edge's allow-list.
+    OriginRejected,
+    /// The body is over the edge's limit (checked before it is read).
+    BodyTooLarge,
+    /// No such route, method, or provider on this edge.
+    NotFound,
+    /// The body is not the JSON the SDK sends.
+    BadRequest,
+    /// The edge lacks a secret or a setting: its operator must fix it.
+    EdgeMisconfigured,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::OriginRejected => "ORIGIN_REJECTED",
+            Refusal::BodyTooLarge => "BODY_TOO_LARGE",
+            Refusal::NotFound => "NOT_FOUND",
+            Refusal::BadRequest => "BAD_REQUEST",
+            Refusal::EdgeMisconfigured => "EDGE_MISCONFIGURED",
+        }
+    }
+}
 
 /// The photo's bytes are the problem: empty, damaged, too big, or a kind we
 /// do not read.
@@ -130,6 +181,13 @@ pub enum ImageError {
     },
     #[error("JPEG encoding failed: {reason}")]
     Encode { reason: String },
+    #[error("the {what} is {width}×{height}: {needed}")]
+    TooSmall {
+        what: &'static str,
+        width: u32,
+        height: u32,
+        needed: String,
+    },
 }
 
 impl ImageError {
@@ -140,6 +198,7 @@ impl ImageError {
             ImageError::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
             ImageError::TooLarge { .. } | ImageError::AllocationLimit { .. } => "IMAGE_TOO_LARGE",
             ImageError::BudgetUnreachable { .. } => "BUDGET_UNREACHABLE",
+            ImageError::TooSmall { .. } => "IMAGE_TOO_SMALL",
         }
     }
 }
@@ -403,6 +462,12 @@ mod tests {
             },
             ImageError::Encode {
                 reason: String::new(),
+            },
+            ImageError::TooSmall {
+                what: "photo",
+                width: 1,
+                height: 1,
+                needed: String::new(),
             },
         ];
         for e in image_errors {

@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod detect;
+pub mod edge;
 pub mod error;
 pub mod image;
 pub mod prepare;

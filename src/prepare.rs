@@ -106,6 +106,43 @@ impl PrepareOptions {
     /// refused (a typo must not silently fall back to a default), and `gate`
     /// and `detect` merged field by field onto the role's defaults.
     pub fn from_json(value: serde_json::Value) -> Result<Self> {
+        Self::from_json_over(None, value)
+    }
+
+    /// [`PrepareOptions::from_json`] over a base picked per role (a service's
+    /// profile, see `Profile::prepare_options`): the caller's fields win, and
+    /// `gate`/`detect` merge onto the base's.
+    pub fn from_json_over(
+        base: Option<&dyn Fn(Role) -> PrepareOptions>,
+        value: serde_json::Value,
+    ) -> Result<Self> {
+        let Some(base) = base else {
+            return Self::from_json_plain(value);
+        };
+        let mut obj = into_object(value)?;
+        let role: Role = match obj.get("role") {
+            Some(r) if !r.is_null() => from_value("role", r.clone())?,
+            _ => Role::Selfie,
+        };
+        let base = base(role);
+        let gate = obj.remove("gate");
+        let detect = obj.remove("detect");
+        let mut merged = match serde_json::to_value(&base) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        merged.extend(obj);
+        let mut opts: PrepareOptions = from_value("options", serde_json::Value::Object(merged))?;
+        if let Some(g) = gate.filter(|g| !g.is_null()) {
+            opts.gate = Some(merge("gate", &opts.gate_config(), g)?);
+        }
+        if let Some(d) = detect.filter(|d| !d.is_null()) {
+            opts.detect = Some(merge("detect", &opts.detect_options(), d)?);
+        }
+        Ok(opts)
+    }
+
+    fn from_json_plain(value: serde_json::Value) -> Result<Self> {
         let mut obj = into_object(value)?;
         let gate = obj.remove("gate");
         let detect = obj.remove("detect");
@@ -470,6 +507,37 @@ fn output_scale(w: u32, h: u32, opts: &PrepareOptions) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_over_a_base_keep_the_callers_fields() {
+        let base = |role: Role| PrepareOptions {
+            role,
+            max_bytes: 2_000_000,
+            base64: true,
+            min_side: 481,
+            max_side: 1280,
+            ..PrepareOptions::default()
+        };
+        let o = PrepareOptions::from_json_over(
+            Some(&base),
+            serde_json::json!({"role": "document", "maxSide": 2000, "gate": {"minSharpness": 3.0}}),
+        )
+        .unwrap();
+        assert_eq!(o.role, Role::Document);
+        assert_eq!(
+            (o.max_bytes, o.base64, o.min_side, o.max_side),
+            (2_000_000, true, 481, 2000)
+        );
+        let g = o.gate_config();
+        assert_eq!(g.min_sharpness, 3.0);
+        assert_eq!(
+            g.min_face_px,
+            GateConfig::for_role(Role::Document).min_face_px
+        );
+        let e = PrepareOptions::from_json_over(Some(&base), serde_json::json!({"maxbytes": 1}))
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_OPTIONS");
+    }
 
     #[test]
     fn output_scale_table() {

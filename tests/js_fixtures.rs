@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use facebridge::detect::{self, DetectOptions, ModelKind, TileMode};
-use facebridge::image::Limits;
+use facebridge::image::{Limits, RgbImage};
 use facebridge::prepare::{PrepareOptions, detect_photo, prepare};
 use facebridge::quality::Role;
 use serde_json::json;
@@ -18,6 +18,18 @@ fn write_fixtures_for_the_js_suites() {
     let selfie = jpeg(&selfie(), 92);
     std::fs::write(dir.join("selfie.jpg"), &selfie).unwrap();
     std::fs::copy(photo_path("sample1.jpg"), dir.join("sample1.jpg")).unwrap();
+    // For the edge suite: person A on a card and as a selfie, person B on a
+    // card, and a short liveness video of A (Biometry).
+    let (card_a, selfie_a, card_b) = people();
+    std::fs::write(dir.join("card-a.jpg"), &card_a).unwrap();
+    std::fs::write(dir.join("selfie-a.jpg"), &selfie_a).unwrap();
+    std::fs::write(dir.join("card-b.jpg"), &card_b).unwrap();
+    std::fs::write(dir.join("selfie-a.mp4"), video("mp4").bytes).unwrap();
+    let wall = RgbImage::from_fn(640, 640, |x, y| {
+        ::image::Rgb([(x % 200) as u8, (y % 180) as u8, 90])
+    });
+    std::fs::write(dir.join("wall.jpg"), jpeg(&wall, 90)).unwrap();
+    write_rust_token(&dir);
 
     let tiled = DetectOptions {
         model: ModelKind::Full,
@@ -55,6 +67,38 @@ fn write_fixtures_for_the_js_suites() {
     std::fs::write(
         dir.join("expected.json"),
         serde_json::to_vec_pretty(&expected).unwrap(),
+    )
+    .unwrap();
+}
+
+/// A token minted by this crate, for the JS suite to verify with `jose`.
+fn write_rust_token(dir: &std::path::Path) {
+    use facebridge::auth::{self, Claims, KeySet};
+    let secret = "interop-secret-for-jose-0123456789abcdef";
+    let body = br#"{"document":{"type":"image/jpeg","data":"AA=="}}"#;
+    let now = 1_900_000_000;
+    let claims = Claims::new(
+        "https://edge.facebridge.test",
+        "session-7",
+        "aigen",
+        "compare",
+        body,
+        now,
+        120,
+        "rust-jti-1",
+    );
+    let token = auth::mint(&claims, &KeySet::single("rust-kid", secret.as_bytes())).unwrap();
+    let out = json!({
+        "token": token,
+        "secret": secret,
+        "kid": "rust-kid",
+        "now": now,
+        "body": String::from_utf8_lossy(body),
+        "claims": claims,
+    });
+    std::fs::write(
+        dir.join("rust-token.json"),
+        serde_json::to_vec_pretty(&out).unwrap(),
     )
     .unwrap();
 }

@@ -20,6 +20,8 @@
 //! (`fbo`) and the body digest (`fbd`). Single use (`jti`) is the edge's job:
 //! it needs shared state.
 
+mod hs256;
+
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,31 @@ impl Claims {
         ttl_s: u64,
         jti: &str,
     ) -> Self {
+        Self::from_digest(
+            aud,
+            sub,
+            provider,
+            op,
+            &body_digest(body),
+            now_s,
+            ttl_s,
+            jti,
+        )
+    }
+
+    /// The same from the digest alone: what a backend receives from the
+    /// SDK's `getToken({provider, op, digest, bytes})`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_digest(
+        aud: &str,
+        sub: &str,
+        provider: &str,
+        op: &str,
+        digest: &str,
+        now_s: u64,
+        ttl_s: u64,
+        jti: &str,
+    ) -> Self {
         Claims {
             aud: aud.into(),
             sub: sub.into(),
@@ -82,7 +109,7 @@ impl Claims {
             jti: jti.into(),
             fbp: provider.into(),
             fbo: op.into(),
-            fbd: body_digest(body),
+            fbd: digest.into(),
         }
     }
 }
@@ -183,6 +210,7 @@ pub struct Expect<'a> {
 
 /// Signs `claims` with the set's first key, `kid` in the header.
 pub fn mint(claims: &Claims, keys: &KeySet) -> Result<String, TokenError> {
+    hs256::install();
     let (kid, secret) = keys.keys.first().ok_or(TokenError::UnknownKey)?;
     if secret.len() < MIN_SECRET_LEN {
         return Err(TokenError::WeakSecret);
@@ -195,6 +223,7 @@ pub fn mint(claims: &Claims, keys: &KeySet) -> Result<String, TokenError> {
 
 /// Verifies a token for one request; returns its claims.
 pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, TokenError> {
+    hs256::install();
     let token = token.trim();
     if token.is_empty() {
         return Err(TokenError::Missing);

@@ -15,6 +15,10 @@
 //! nothing, then close), `error=<name>` (one of the service's documented
 //! errors, as the documentation shows it: see `services::documented_error`).
 //!
+//! A client that cannot set headers on the service request (the edge Worker
+//! builds that request itself) queues a fault with `POST /__sim/next-fault`
+//! and the fault as the body; it applies to the next service request.
+//!
 //! `GET /__sim/stats` returns `{"requests": N}`: how many service requests
 //! arrived, so tests can prove that a refused request never reached a service.
 
@@ -77,6 +81,7 @@ pub(crate) struct State {
     requests: AtomicU64,
     valify_tokens: Mutex<HashMap<String, TokenBudget>>,
     next_id: AtomicU64,
+    next_faults: Mutex<std::collections::VecDeque<String>>,
 }
 
 impl State {
@@ -124,6 +129,7 @@ pub fn start(listen: &str, cfg: SimConfig, threads: usize) -> std::io::Result<Si
         requests: AtomicU64::new(0),
         valify_tokens: Mutex::new(HashMap::new()),
         next_id: AtomicU64::new(1),
+        next_faults: Mutex::new(std::collections::VecDeque::new()),
     });
     for _ in 0..threads.max(1) {
         let (server, state) = (server.clone(), state.clone());
@@ -228,10 +234,16 @@ enum Fault {
     Documented(String),
 }
 
-fn fault(req: &Req) -> Fault {
-    let Some(f) = req.header("x-facebridge-sim-fault") else {
+fn fault(state: &State, req: &Req) -> Fault {
+    let queued = || state.next_faults.lock().ok()?.pop_front();
+    let Some(f) = req
+        .header("x-facebridge-sim-fault")
+        .map(str::to_string)
+        .or_else(queued)
+    else {
         return Fault::None;
     };
+    let f = f.as_str();
     let (kind, arg) = f.split_once('=').unwrap_or((f, ""));
     let ms = || arg.parse::<u64>().unwrap_or(1000).min(MAX_FAULT_MS);
     match kind.trim() {
@@ -276,8 +288,15 @@ fn handle(state: &State, mut raw: tiny_http::Request) {
         let n = state.requests.load(Ordering::Relaxed);
         return respond(raw, Reply::json(200, serde_json::json!({"requests": n})));
     }
+    if req.path == "/__sim/next-fault" && req.method == "POST" {
+        let spec = String::from_utf8_lossy(&req.body).trim().to_string();
+        if let Ok(mut q) = state.next_faults.lock() {
+            q.push_back(spec);
+        }
+        return respond(raw, Reply::json(200, serde_json::json!({"queued": true})));
+    }
     state.requests.fetch_add(1, Ordering::Relaxed);
-    let reply = match fault(&req) {
+    let reply = match fault(state, &req) {
         Fault::Reset => {
             // tiny_http cannot abort a TCP connection, so this writes bytes
             // that are not HTTP: the client's read fails at once, as it does

@@ -4,6 +4,9 @@
 //! Works the same on a page, in a module web worker, in Node and in a
 //! Cloudflare Worker: nothing here touches `window` or the DOM.
 
+mod client;
+mod edge;
+
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
@@ -31,6 +34,13 @@ fn to_js_error(e: Error) -> JsValue {
     if let Error::Quality(q) = &e {
         let _ = Reflect::set(&err, &"failures".into(), &to_js(&q.failures));
         let _ = Reflect::set(&err, &"report".into(), &to_js(&q.report));
+    }
+    if let Error::Service(x) = &e {
+        let _ = Reflect::set(&err, &"provider".into(), &x.provider.into());
+        let _ = Reflect::set(&err, &"serviceStatus".into(), &x.status.into());
+        if let Some(c) = &x.service_code {
+            let _ = Reflect::set(&err, &"serviceCode".into(), &c.as_str().into());
+        }
     }
     err.into()
 }
@@ -73,6 +83,7 @@ async fn input_bytes(input: JsValue) -> Result<Vec<u8>, Error> {
 struct Inner {
     detector: Detector,
     limits: Limits,
+    client: client::ClientConfig,
 }
 
 /// Detects faces, checks photo quality and prepares photos for a face-match
@@ -109,8 +120,13 @@ impl FaceBridge {
             Limits::default()
         };
         let detector = Detector::from_onnx_bytes(get_bytes("shortModel"), get_bytes("fullModel"));
+        let client = client::ClientConfig::from_options(&options).map_err(to_js_error)?;
         Ok(FaceBridge {
-            inner: Rc::new(Inner { detector, limits }),
+            inner: Rc::new(Inner {
+                detector,
+                limits,
+                client,
+            }),
         })
     }
 
@@ -192,7 +208,13 @@ impl FaceBridge {
         let options = options_json(&options);
         future_to_promise(async move {
             let run = async {
-                let mut opts = PrepareOptions::from_json(options?)?;
+                // With a provider in the constructor, its limits are the defaults.
+                let profile = inner.client.provider.map(|p| p.profile());
+                let base = profile.map(|p| move |role| p.prepare_options(role));
+                let mut opts = PrepareOptions::from_json_over(
+                    base.as_ref().map(|b| b as &dyn Fn(_) -> _),
+                    options?,
+                )?;
                 if opts.limits == Limits::default() {
                     opts.limits = inner.limits;
                 }
@@ -212,9 +234,56 @@ impl FaceBridge {
         })
     }
 
+    /// Compares two photos (prepared ones, or image bytes) through the edge
+    /// named by `endpoint`, with a token from `getToken` for this exact
+    /// request; retries once with a new token after `TOKEN_EXPIRED`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<MatchResult>")]
+    pub fn compare(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PreparedImage | ImageInput")] document: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PreparedImage | ImageInput")] selfie: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CompareOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            client::compare(
+                &inner.client,
+                document,
+                selfie,
+                options.unwrap_or(JsValue::UNDEFINED),
+            )
+            .await
+        })
+    }
+
     /// Every error code this package can produce.
     #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "FaceBridgeErrorCode[]")]
     pub fn error_codes() -> JsValue {
         to_js(crate::error::CODES)
     }
+}
+
+/// SHA-256 of a request body, base64url: the token's `fbd` claim.
+#[wasm_bindgen(js_name = bodyDigest)]
+pub fn body_digest(body: &[u8]) -> String {
+    crate::auth::body_digest(body)
+}
+
+/// The body `compare` sends to `POST /v1/match/{provider}`, for a client of
+/// your own: `{"document": {"type", "data"}, "selfie": {…}}` as bytes.
+#[wasm_bindgen(js_name = matchRequestBody)]
+pub fn match_request_body(document: &[u8], selfie: &[u8]) -> Result<Uint8Array, JsValue> {
+    let media = |b: &[u8]| -> Result<crate::providers::Media, JsValue> {
+        let f = crate::image::Format::sniff(b).map_err(|e| to_js_error(e.into()))?;
+        Ok(crate::providers::Media {
+            bytes: b.to_vec(),
+            content_type: f.mime().to_string(),
+        })
+    };
+    let req = crate::providers::MatchRequest {
+        document: media(document)?,
+        selfie: media(selfie)?,
+        video: None,
+    };
+    Ok(Uint8Array::from(crate::edge::encode_body(&req).as_slice()))
 }

@@ -4,6 +4,7 @@ export type FaceBridgeErrorCode =
   | "IMAGE_EMPTY"
   | "IMAGE_UNREADABLE"
   | "IMAGE_TOO_LARGE"
+  | "IMAGE_TOO_SMALL"
   | "UNSUPPORTED_FORMAT"
   | "BUDGET_UNREACHABLE"
   | "MODEL_ERROR"
@@ -27,7 +28,11 @@ export type FaceBridgeErrorCode =
   | "TIMEOUT"
   | "NETWORK"
   | "TOKEN_EXPIRED"
-  | "TOKEN_REJECTED";
+  | "TOKEN_REJECTED"
+  | "ORIGIN_REJECTED"
+  | "BODY_TOO_LARGE"
+  | "NOT_FOUND"
+  | "EDGE_MISCONFIGURED";
 
 /** The quality gate's failure codes, a subset of FaceBridgeErrorCode. */
 export type GateCode =
@@ -48,6 +53,70 @@ export interface FaceBridgeError extends Error {
   failures?: GateFailure[];
   /** Quality-gate refusals only: what was measured. */
   report?: QualityReport;
+  /** Answers from the edge: its HTTP status. */
+  status?: number;
+  /** Service errors: which service, its HTTP status and its own code. */
+  provider?: Provider;
+  serviceStatus?: number;
+  serviceCode?: string;
+  /** Token refusals: which check failed (`expired`, `digest`, `replayed`, …). */
+  reason?: string;
+}
+
+export type Provider = "biometric_kz" | "valify" | "biometry" | "cvs" | "aigen";
+
+/** What `getToken` receives: enough for your backend to mint a token bound to this request. */
+export interface TokenRequest {
+  provider: Provider;
+  /** "compare", or "valify-token" in direct mode. */
+  op: "compare" | "valify-token";
+  /** SHA-256 of the request body, base64url: put it in the token's `fbd` claim. */
+  digest: string;
+  /** The body's size in bytes. */
+  bytes: number;
+}
+
+export type GetToken = (req: TokenRequest) => Promise<{ token: string } | string> | { token: string } | string;
+
+export interface CompareOptions {
+  /** Biometry only: the liveness video (`video/mp4` or `video/webm`). */
+  video?: Blob | Uint8Array;
+}
+
+/** AIGEN's score thresholds (0..100) at error rates of 1 %, 0.1 % and 0.01 %, as sent with the answer. */
+export interface Thresholds { err_01: number; err_001: number; err_0001: number }
+
+export interface MatchWarning { code: string; message: string }
+
+/** One result shape for all five services. */
+export interface MatchResult {
+  provider: Provider;
+  decision: "match" | "refer" | "no_match";
+  /** The service's similarity mapped to 0..1. */
+  similarity: number;
+  /** The service's own score, as it sent it. */
+  providerScore: number | string | null;
+  thresholds: Thresholds | null;
+  warnings: MatchWarning[];
+  requestId: string | null;
+  trialsRemaining: number | null;
+  /** The service's whole answer. */
+  raw: unknown;
+}
+
+/** The Worker's view of a request (EdgeProxy). */
+export type EdgeRoute =
+  | { kind: "preflight" }
+  | { kind: "match"; provider: Provider }
+  | { kind: "valifyDirect" };
+
+export interface EdgeAdmitted { provider: Provider; jti: string; exp: number; sub: string }
+
+export interface ServiceRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array;
 }
 
 export type ImageInput = Uint8Array | ArrayBuffer | Blob;
@@ -63,6 +132,18 @@ export interface Limits {
 }
 
 export interface FaceBridgeOptions {
+  /** The service `compare` uses. */
+  provider?: Provider;
+  /** The edge proxy's URL (the Worker in `edge/`), e.g. "https://kyc-edge.example.com". */
+  endpoint?: string;
+  /** Asks your backend for a token bound to one request; called before every request. */
+  getToken?: GetToken;
+  /** Milliseconds before a request to the edge gives up with `TIMEOUT`. Default 30 000. */
+  timeoutMs?: number;
+  /** Valify only: call Valify from the page with an access token the edge hands over (see the README's trade-off). */
+  direct?: boolean;
+  /** A `fetch` to use instead of the global one. */
+  fetch?: typeof fetch;
   limits?: Limits;
   /** BlazeFace short-range ONNX bytes, instead of the embedded model. */
   shortModel?: Uint8Array;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use facebridge::detect::{self, DetectOptions, ModelKind, TileMode};
 use facebridge::image::{self, RgbImage};
+use facebridge::providers::Media;
+use std::process::Command;
 
 pub fn photo_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -102,5 +104,88 @@ pub fn add_noise(img: &mut RgbImage, amplitude: i32, seed: u32) {
         s ^= s << 5;
         let n = (s % (2 * amplitude as u32 + 1)) as i32 - amplitude;
         *v = (*v as i32 + n).clamp(0, 255) as u8;
+    }
+}
+
+/// The biggest face of a photo, cropped with room around it.
+pub fn face_crop(img: &RgbImage, pick: impl Fn(&[detect::Face]) -> usize, widen: f32) -> RgbImage {
+    let opts = DetectOptions {
+        model: ModelKind::Full,
+        ..Default::default()
+    };
+    let faces = detect::shared().detect(img, &opts).unwrap();
+    let f = &faces[pick(&faces)];
+    let size = f.bbox.w.max(f.bbox.h);
+    let (cx, cy) = f.bbox.center();
+    let (w, h) = ((size * widen) as u32, (size * widen * 1.25) as u32);
+    image::crop(
+        img,
+        (cx - w as f32 / 2.0).max(0.0) as u32,
+        (cy - h as f32 * 0.45).max(0.0) as u32,
+        w,
+        h,
+    )
+}
+
+/// Person A as an ID-card photo (smaller, flatter, recompressed), A as a
+/// selfie, and person B as an ID-card photo.
+pub fn people() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let selfie = selfie();
+    let mut card =
+        image::resize_rgb(&selfie, selfie.width() * 7 / 10, selfie.height() * 7 / 10).unwrap();
+    card.iter_mut()
+        .for_each(|v| *v = (*v as u16 * 9 / 10 + 20).min(255) as u8);
+    let s6 = decode_full(&photo("sample6.jpg")).image;
+    let other = face_crop(
+        &s6,
+        |f| {
+            f.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
+                .unwrap()
+                .0
+        },
+        2.2,
+    );
+    let other = image::resize_rgb(&other, other.width() * 7 / 10, other.height() * 7 / 10).unwrap();
+    (jpeg(&card, 75), jpeg(&selfie, 92), jpeg(&other, 75))
+}
+
+pub fn video(kind: &str) -> Media {
+    // Tests run in parallel in one process: one directory per call.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fb-video-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let still = dir.join("still.jpg");
+    std::fs::write(&still, jpeg(&selfie(), 92)).unwrap();
+    let out = dir.join(format!("v.{kind}"));
+    let codec: &[&str] = if kind == "webm" {
+        &["-c:v", "libvpx", "-b:v", "1M"]
+    } else {
+        &["-pix_fmt", "yuv420p", "-c:v", "libx264"]
+    };
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-i"])
+        .arg(&still)
+        .args([
+            "-t",
+            "2",
+            "-r",
+            "5",
+            "-vf",
+            "scale=trunc(iw/2)*2:trunc(ih/2)*2",
+        ])
+        .args(codec)
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ffmpeg could not make the {kind} video");
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    Media {
+        bytes,
+        content_type: format!("video/{kind}"),
     }
 }

@@ -1,0 +1,187 @@
+// The whole system on loopback, with no keys and no internet:
+//   - the five services' simulators (the native `facebridge simulate`),
+//   - the edge Worker (edge/worker.mjs) in workerd, through Miniflare,
+//   - a static server for the demo page (www/) and the npm package (pkg/),
+//     sent with a strict Content-Security-Policy, plus POST /kyc/token: a
+//     stand-in for the customer's backend that mints request tokens with jose.
+//
+// `node scripts/stack.mjs [--port 5173]` runs it until Ctrl-C (scripts/demo.sh
+// does that); the browser tests import startStack().
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+import { SignJWT } from "jose";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+export const PROVIDERS = ["biometric_kz", "valify", "biometry", "cvs", "aigen"];
+const SECRET_NAMES = [
+  "FB_BIOMETRIC_KZ_API_KEY", "FB_VALIFY_USERNAME", "FB_VALIFY_PASSWORD", "FB_VALIFY_CLIENT_ID",
+  "FB_VALIFY_CLIENT_SECRET", "FB_VALIFY_BUNDLE_KEY", "FB_BIOMETRY_TOKEN", "FB_CVS_API_KEY",
+  "FB_CVS_API_SECRET", "FB_AIGEN_KEY",
+];
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".wasm": "application/wasm", ".json": "application/json", ".jpg": "image/jpeg",
+  ".png": "image/png", ".css": "text/css", ".svg": "image/svg+xml", ".mp4": "video/mp4",
+};
+
+function startSimulator(bin, env) {
+  const child = spawn(bin, ["simulate", "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (c) => reject(new Error(`the simulator exited (${c})`)));
+    child.stdout.once("data", (d) => resolve({ child, url: d.toString().trim().split("\n")[0] }));
+  });
+}
+
+/**
+ * Starts everything. Resolves to {pageUrl, edgeUrl, simUrl, stats(), stop()}.
+ * `port` is the static server's (0: any free one); `log` receives the
+ * Worker's log lines.
+ */
+export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
+  const target = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
+  const bin = simBin || process.env.FB_BIN || join(target, "native", "facebridge");
+  // Random per run: nothing here is a real credential, and nothing leaks by chance.
+  const secrets = Object.fromEntries(SECRET_NAMES.map((n) => [n, `dev-${randomBytes(9).toString("hex")}`]));
+  const key = randomBytes(32).toString("base64url");
+  const kid = "dev";
+  const audience = "http://facebridge-edge.local";
+  const sim = await startSimulator(bin, secrets);
+
+  // The page's origin must be known before the Worker starts (its allow-list).
+  const server = createServer();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  const pageOrigin = `http://127.0.0.1:${server.address().port}`;
+
+  const mf = new Miniflare({
+    modulesRoot: ROOT,
+    modules: [
+      { type: "ESModule", path: join(ROOT, "edge/worker.mjs") },
+      { type: "ESModule", path: join(ROOT, "pkg/facebridge.js") },
+      { type: "CompiledWasm", path: join(ROOT, "pkg/facebridge_bg.wasm") },
+    ],
+    compatibilityDate: "2025-09-01",
+    durableObjects: { JTI: "JtiLedger" },
+    bindings: {
+      FB_EDGE_AUDIENCE: audience,
+      FB_TOKEN_KEYS: JSON.stringify({ [kid]: key }),
+      FB_ALLOWED_ORIGINS: pageOrigin,
+      FB_EDGE_DETECT_FACES: "true",
+      ...Object.fromEntries(PROVIDERS.map((p) => [`FB_${p.toUpperCase()}_BASE_URL`, sim.url])),
+      ...secrets,
+    },
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", (d) => log(d.toString()));
+      stderr.on("data", (d) => log(d.toString()));
+    },
+  });
+  const edgeUrl = (await mf.ready).toString().replace(/\/$/, "");
+
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    `connect-src 'self' ${edgeUrl}`,
+    "img-src 'self' blob: data:",
+    "media-src 'self' blob: mediastream:",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  const signKey = new TextEncoder().encode(key);
+  const counts = { token: 0 };
+
+  server.on("request", async (req, res) => {
+    const url = new URL(req.url, pageOrigin);
+    try {
+      if (url.pathname === "/config.json") {
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+        return res.end(JSON.stringify({ endpoint: edgeUrl, providers: PROVIDERS }));
+      }
+      if (url.pathname === "/kyc/token" && req.method === "POST") {
+        // The customer's backend: check your own session here, then mint.
+        let body = "";
+        for await (const chunk of req) body += chunk;
+        const { provider, op, digest } = JSON.parse(body);
+        const token = await new SignJWT({ sub: "demo-session", fbp: provider, fbo: op, fbd: digest })
+          .setProtectedHeader({ alg: "HS256", kid })
+          .setAudience(audience)
+          .setIssuedAt()
+          .setExpirationTime("2m")
+          .setJti(randomUUID())
+          .sign(signKey);
+        counts.token++;
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+        return res.end(JSON.stringify({ token }));
+      }
+      let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
+      const base = path.startsWith("/pkg/") || path.startsWith("/tests/fixtures/") ? ROOT : join(ROOT, "www");
+      if (path.endsWith("/")) path += "index.html";
+      const body = await readFile(join(base, path));
+      res.writeHead(200, {
+        "content-type": TYPES[extname(path)] ?? "application/octet-stream",
+        "content-security-policy": csp,
+        "x-content-type-options": "nosniff",
+        "cache-control": "no-cache",
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+
+  return {
+    pageUrl: `${pageOrigin}/`,
+    edgeUrl,
+    simUrl: sim.url,
+    csp,
+    counts,
+    async stats() {
+      return (await (await fetch(`${sim.url}/__sim/stats`)).json()).requests;
+    },
+    async stop() {
+      server.close();
+      await mf.dispose();
+      sim.child.kill();
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf("--port");
+  const smoke = process.argv.includes("--smoke");
+  const port = smoke ? 0 : i > 0 ? Number(process.argv[i + 1]) : 5173;
+  const stack = await startStack({ port, log: (l) => process.stdout.write(l) });
+  if (smoke) {
+    // The command works: the page, its config and the package load, the edge answers a preflight.
+    for (const path of ["", "app.js", "config.json", "pkg/facebridge.js"]) {
+      const r = await fetch(stack.pageUrl + path);
+      if (!r.ok) throw new Error(`${path || "/"}: HTTP ${r.status}`);
+    }
+    const pre = await fetch(`${stack.edgeUrl}/v1/match/aigen`, {
+      method: "OPTIONS",
+      headers: { origin: new URL(stack.pageUrl).origin, "access-control-request-method": "POST" },
+    });
+    if (pre.status !== 204) throw new Error(`edge preflight: HTTP ${pre.status}`);
+    console.log(`demo smoke test passed: ${stack.pageUrl}`);
+    await stack.stop();
+    process.exit(0);
+  }
+  console.log(`\nfacebridge demo (simulated services, no keys, loopback only)
+  page:       ${stack.pageUrl}
+  edge:       ${stack.edgeUrl}   (the Worker, in workerd)
+  simulators: ${stack.simUrl}   (not biometrics: image similarity of face crops)
+Open the page in a browser on this machine. Ctrl-C stops everything.`);
+  const stop = async () => { await stack.stop(); process.exit(0); };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
