@@ -1,0 +1,163 @@
+// The browser half of the anchors benchmark (benches/anchors.mjs drives it).
+// One exported function per library; each runs in a fresh page, so its first
+// result is a cold start. Every input is JPEG bytes, decoded the library's
+// usual way: ours in wasm, the others through the browser (createImageBitmap).
+const NM = "/benches/anchors/node_modules/";
+
+const stats = (v) => {
+  v.sort((a, b) => a - b);
+  return { median: v[v.length >> 1], min: v[0], max: v[v.length - 1], runs: v.length };
+};
+
+async function time(runs, f) {
+  for (let i = 0; i < 3; i++) await f(); // warm-up
+  const v = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await f();
+    v.push(performance.now() - t);
+  }
+  return stats(v);
+}
+
+const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+const bitmap = (b) => createImageBitmap(new Blob([b], { type: "image/jpeg" }));
+
+async function inputsOf(spec) {
+  const out = { frame: await get(spec.frame), samples: {} };
+  for (const s of spec.samples) out.samples[s] = await get(`${spec.dir}/${s}`);
+  return out;
+}
+
+/** Runs `make()` (load + first detection) for the cold start, then the timed detections and the boxes. */
+async function common(spec, make) {
+  const input = await inputsOf(spec);
+  const t0 = performance.now();
+  const detect = await make();
+  await detect(input.frame);
+  const coldStartMs = performance.now() - t0;
+  const r = { coldStartMs };
+  r.detectFrame640 = await time(spec.runs, () => detect(input.frame));
+  r.detectSample1 = await time(spec.runs, () => detect(input.samples["sample1.jpg"]));
+  r.boxes = {};
+  for (const [name, bytes] of Object.entries(input.samples)) r.boxes[name] = await detect(bytes);
+  return r;
+}
+
+export async function facebridge(spec) {
+  return common(spec, async () => {
+    const pkg = await import("/pkg/facebridge.js");
+    await pkg.default();
+    const fb = new pkg.FaceBridge();
+    // Short range, no tiling, the same 0.5 score floor as the anchors.
+    const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
+    return async (bytes) => (await fb.detect(bytes, opts)).faces.map((f) => ({ ...f.box, score: f.score }));
+  });
+}
+
+export async function tasksVision(spec) {
+  return common(spec, async () => {
+    const vision = await import(`${NM}@mediapipe/tasks-vision/vision_bundle.mjs`);
+    const files = await vision.FilesetResolver.forVisionTasks(`${NM}@mediapipe/tasks-vision/wasm`);
+    const det = await vision.FaceDetector.createFromOptions(files, {
+      baseOptions: { modelAssetPath: spec.tflite, delegate: "CPU" },
+      runningMode: "VIDEO",
+      minDetectionConfidence: 0.5,
+    });
+    let ts = 0;
+    return async (bytes) => {
+      const bmp = await bitmap(bytes);
+      const r = det.detectForVideo(bmp, ++ts);
+      bmp.close();
+      return r.detections.map((d) => ({
+        x: d.boundingBox.originX, y: d.boundingBox.originY, w: d.boundingBox.width, h: d.boundingBox.height,
+        score: d.categories[0].score,
+      }));
+    };
+  });
+}
+
+export async function legacyMediapipe(spec) {
+  return common(spec, async () => {
+    const base = `${NM}@mediapipe/face_detection/`;
+    await new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = `${base}face_detection.js`;
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+    const fd = new window.FaceDetection({ locateFile: (f) => base + f });
+    fd.setOptions({ model: "short", useCpuInference: true });
+    let pending = null;
+    fd.onResults((r) => pending?.(r));
+    await fd.initialize();
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d");
+    return async (bytes) => {
+      const bmp = await bitmap(bytes);
+      canvas.width = bmp.width;
+      canvas.height = bmp.height;
+      ctx.drawImage(bmp, 0, 0);
+      bmp.close();
+      const done = new Promise((r) => (pending = r));
+      await fd.send({ image: canvas });
+      const r = await done;
+      return r.detections.map((d) => ({
+        x: (d.boundingBox.xCenter - d.boundingBox.width / 2) * canvas.width,
+        y: (d.boundingBox.yCenter - d.boundingBox.height / 2) * canvas.height,
+        w: d.boundingBox.width * canvas.width,
+        h: d.boundingBox.height * canvas.height,
+        score: d.V?.[0]?.ga ?? null,
+      }));
+    };
+  });
+}
+
+export async function faceApi(spec) {
+  return common(spec, async () => {
+    const faceapi = await import(`${NM}@vladmandic/face-api/dist/face-api.esm.js`);
+    faceapi.tf.setWasmPaths(`${NM}@tensorflow/tfjs-backend-wasm/dist/`);
+    await faceapi.tf.setBackend("wasm");
+    await faceapi.tf.ready();
+    await faceapi.nets.tinyFaceDetector.loadFromUri(`${NM}@vladmandic/face-api/model`);
+    const opts = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d");
+    return async (bytes) => {
+      const bmp = await bitmap(bytes);
+      canvas.width = bmp.width;
+      canvas.height = bmp.height;
+      ctx.drawImage(bmp, 0, 0);
+      bmp.close();
+      const r = await faceapi.detectAllFaces(canvas, opts);
+      return r.map((d) => ({ x: d.box.x, y: d.box.y, w: d.box.width, h: d.box.height, score: d.score }));
+    };
+  });
+}
+
+/** 12 MP JPEG → ≤ 2 MB: ours (decode, detection, crop/resize, JPEG search) vs browser-image-compression. */
+export async function compress(spec) {
+  const photo = await get(spec.photo12);
+  const file = new File([photo], "photo.jpg", { type: "image/jpeg" });
+  const pkg = await import("/pkg/facebridge.js");
+  await pkg.default();
+  const fb = new pkg.FaceBridge();
+  const bic = (await import(`${NM}browser-image-compression/dist/browser-image-compression.mjs`)).default;
+  const libURL = `${NM}browser-image-compression/dist/browser-image-compression.js`;
+  const ours = (maxSide) => fb.prepare(photo, { role: "document", maxBytes: 2_000_000, maxSide, enforceGate: false });
+  const theirs = (maxWidthOrHeight) =>
+    bic(file, { maxSizeMB: 2_000_000 / 1048576, maxWidthOrHeight, useWebWorker: false, libURL });
+  const r = {};
+  r.ours2048 = await time(spec.compressRuns, () => ours(2048));
+  r.oursNoResize = await time(spec.compressRuns, () => ours(4032));
+  r.bic2048 = await time(spec.compressRuns, () => theirs(2048));
+  r.bicNoResize = await time(spec.compressRuns, () => theirs(undefined));
+  r.outBytes = {
+    ours2048: (await ours(2048)).bytes.length,
+    oursNoResize: (await ours(4032)).bytes.length,
+    bic2048: (await theirs(2048)).size,
+    bicNoResize: (await theirs(undefined)).size,
+  };
+  return r;
+}

@@ -1,0 +1,145 @@
+// facebridge against the anchors, in one headless Chromium session:
+// MediaPipe tasks-vision FaceDetector, legacy MediaPipe face_detection,
+// face-api's tiny face detector (tfjs wasm backend), and
+// browser-image-compression. Prints a markdown table, writes
+// bench-out/anchors.json and bench-out/anchors.md.
+//
+//   bash scripts/bench-anchors.sh     (installs the anchors, makes the inputs)
+import { readFileSync, writeFileSync, statSync, existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { serve } from "../tests/js/serve.mjs";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const RUNS = Number(process.env.ANCHOR_RUNS ?? 20);
+const spec = {
+  runs: RUNS,
+  compressRuns: Number(process.env.ANCHOR_COMPRESS_RUNS ?? 5),
+  frame: "/bench-out/anchors/frame-640x480.jpg",
+  photo12: "/bench-out/anchors/photo-12mp.jpg",
+  tflite: "/bench-out/anchors/face_detection_short_range_md.tflite",
+  dir: "/tests/fixtures/photos",
+  samples: ["sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"],
+};
+const INPUTS = (u) => u.includes("/bench-out/anchors/frame") || u.includes("/bench-out/anchors/photo") || u.includes("/tests/fixtures/");
+
+const { server, origin } = await serve(root);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
+});
+const offLoopback = [];
+
+/** Runs one exported function of anchors-page.mjs in a fresh page; returns its result and what the page loaded. */
+async function inPage(fn) {
+  const page = await browser.newPage();
+  const loaded = new Set();
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith("data:") && !u.startsWith("blob:")) offLoopback.push(u);
+    else if (u.startsWith(origin) && !INPUTS(u) && !u.endsWith("/blank.html") && !u.includes("anchors-page.mjs")) loaded.add(new URL(u).pathname);
+  });
+  page.on("pageerror", (e) => console.error(`${fn}: ${e.message}`));
+  await page.goto(`${origin}/tests/js/blank.html`);
+  const result = await page.evaluate(async ([fn, spec]) => (await import("/benches/anchors-page.mjs"))[fn](spec), [fn, spec]);
+  await page.close();
+  let raw = 0, gz = 0;
+  for (const p of loaded) {
+    const f = root + decodeURIComponent(p).slice(1);
+    if (!existsSync(f)) continue;
+    const b = readFileSync(f);
+    raw += b.length;
+    gz += gzipSync(b, { level: 9 }).length;
+  }
+  return { ...result, bytes: { raw, gzip: gz, files: [...loaded].sort() } };
+}
+
+const results = { date: new Date().toISOString(), runs: RUNS };
+for (const lib of ["facebridge", "tasksVision", "legacyMediapipe", "faceApi"]) {
+  process.stderr.write(`${lib}… `);
+  try {
+    results[lib] = await inPage(lib);
+  } catch (e) {
+    results[lib] = { error: String(e.message ?? e).split("\n")[0] };
+  }
+  process.stderr.write("done\n");
+}
+process.stderr.write("compression… ");
+results.compress = await inPage("compress");
+process.stderr.write("done\n");
+results.chromium = browser.version();
+await browser.close();
+server.close();
+if (offLoopback.length) throw new Error(`requests left loopback: ${offLoopback.join(", ")}`);
+
+// ── Box agreement with tasks-vision (the same BlazeFace weights) ────────────
+function iou(a, b) {
+  const x0 = Math.max(a.x, b.x), y0 = Math.max(a.y, b.y);
+  const x1 = Math.min(a.x + a.w, b.x + b.w), y1 = Math.min(a.y + a.h, b.y + b.h);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  return inter / (a.w * a.h + b.w * b.h - inter);
+}
+const agreement = { perFace: [], oursOnly: 0, theirsOnly: 0 };
+if (results.tasksVision?.boxes && results.facebridge?.boxes) {
+  for (const s of spec.samples) {
+    const ours = [...results.facebridge.boxes[s]];
+    const theirs = [...results.tasksVision.boxes[s]];
+    // Greedy matching by IoU, best pairs first.
+    const pairs = [];
+    ours.forEach((o, i) => theirs.forEach((t, j) => pairs.push([iou(o, t), i, j])));
+    pairs.sort((a, b) => b[0] - a[0]);
+    const usedO = new Set(), usedT = new Set();
+    for (const [v, i, j] of pairs) {
+      if (v <= 0.3 || usedO.has(i) || usedT.has(j)) continue;
+      usedO.add(i);
+      usedT.add(j);
+      agreement.perFace.push({ sample: s, iou: v });
+    }
+    agreement.oursOnly += ours.length - usedO.size;
+    agreement.theirsOnly += theirs.length - usedT.size;
+  }
+}
+const matched = agreement.perFace.length;
+agreement.shareAtLeast08 = matched ? agreement.perFace.filter((f) => f.iou >= 0.8).length / matched : null;
+results.agreement = agreement;
+writeFileSync(root + "bench-out/anchors.json", JSON.stringify(results, null, 2));
+
+// ── The table ───────────────────────────────────────────────────────────────
+const ms = (x) => (x?.median === undefined ? "–" : `${x.median.toFixed(1)} (${x.min.toFixed(1)}–${x.max.toFixed(1)})`);
+const mb = (n) => (n === undefined ? "–" : (n / 1e6).toFixed(2));
+const ratio = (a, b) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : "–");
+const libs = [["facebridge (ours)", "facebridge"], ["tasks-vision", "tasksVision"], ["legacy MediaPipe", "legacyMediapipe"], ["face-api tiny", "faceApi"]];
+const ours = results.facebridge;
+const lines = [];
+lines.push(`Chromium ${results.chromium}, ${results.date.slice(0, 10)}; detection: median (min–max) ms of ${RUNS} runs after 3 warm-ups, from JPEG bytes. Ratio = ours / anchor (below 1 is better for us).`);
+lines.push("");
+lines.push("| library | loads MB raw | loads MB gzip | cold start → first result (ms) | detect 640×480 (ms) | detect sample1.jpg (ms) | gzip ratio | cold ratio | 640×480 ratio | sample1 ratio |");
+lines.push("|---|---|---|---|---|---|---|---|---|---|");
+for (const [label, k] of libs) {
+  const r = results[k];
+  if (!r || r.error) {
+    lines.push(`| ${label} | failed: ${r?.error ?? "not run"} |||||||||`);
+    continue;
+  }
+  lines.push(`| ${label} | ${mb(r.bytes.raw)} | ${mb(r.bytes.gzip)} | ${r.coldStartMs.toFixed(0)} | ${ms(r.detectFrame640)} | ${ms(r.detectSample1)} | ${k === "facebridge" ? "" : ratio(ours.bytes.gzip, r.bytes.gzip)} | ${k === "facebridge" ? "" : ratio(ours.coldStartMs, r.coldStartMs)} | ${k === "facebridge" ? "" : ratio(ours.detectFrame640.median, r.detectFrame640.median)} | ${k === "facebridge" ? "" : ratio(ours.detectSample1.median, r.detectSample1.median)} |`);
+}
+const c = results.compress;
+lines.push("");
+lines.push(`12 MP noisy JPEG (${mb(statSync(root + "bench-out/anchors/photo-12mp.jpg").size)} MB) → ≤ 2 MB, median (min–max) ms of ${spec.compressRuns} runs; ours includes decoding, face detection and the byte-budget search:`);
+lines.push("");
+lines.push("| job | facebridge prepare | browser-image-compression | ratio | output bytes (ours / theirs) |");
+lines.push("|---|---|---|---|---|");
+lines.push(`| max side 2048 | ${ms(c.ours2048)} | ${ms(c.bic2048)} | ${ratio(c.ours2048.median, c.bic2048.median)} | ${c.outBytes.ours2048} / ${c.outBytes.bic2048} |`);
+lines.push(`| no resize | ${ms(c.oursNoResize)} | ${ms(c.bicNoResize)} | ${ratio(c.oursNoResize.median, c.bicNoResize.median)} | ${c.outBytes.oursNoResize} / ${c.outBytes.bicNoResize} |`);
+lines.push("");
+if (matched) {
+  const ious = agreement.perFace.map((f) => f.iou).sort((a, b) => a - b);
+  lines.push(`Box agreement with tasks-vision (same short-range weights, score ≥ 0.5) on sample1–6: ${matched} faces matched, IoU median ${ious[ious.length >> 1].toFixed(3)} (min ${ious[0].toFixed(3)}), ${(agreement.shareAtLeast08 * 100).toFixed(1)} % at or above 0.8; ${agreement.oursOnly} found only by us, ${agreement.theirsOnly} only by tasks-vision.`);
+} else {
+  lines.push("Box agreement: not computed (a detector failed, see above).");
+}
+const table = lines.join("\n");
+writeFileSync(root + "bench-out/anchors.md", table + "\n");
+console.log(table);
