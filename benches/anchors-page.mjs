@@ -41,7 +41,29 @@ async function common(spec, make) {
   r.detectSample1 = await time(spec.runs, () => detect(input.samples["sample1.jpg"]));
   r.boxes = {};
   for (const [name, bytes] of Object.entries(input.samples)) r.boxes[name] = await detect(bytes);
+  r.frameBoxes = await detect(input.frame);
   return r;
+}
+
+/** Our detector on the browser's decoding of the same JPEG (to tell decoder from detector differences). */
+export async function facebridgePixels(spec) {
+  return common(spec, async () => {
+    const pkg = await import("/pkg/facebridge.js");
+    await pkg.default();
+    const fb = new pkg.FaceBridge();
+    const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
+    const canvas = document.createElement("canvas");
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    return async (bytes) => {
+      const bmp = await bitmap(bytes);
+      canvas.width = bmp.width;
+      canvas.height = bmp.height;
+      ctx.drawImage(bmp, 0, 0);
+      bmp.close();
+      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      return fb.detectPixels(px, canvas.width, canvas.height, opts).faces.map((f) => ({ ...f.box, score: f.score }));
+    };
+  });
 }
 
 export async function facebridge(spec) {

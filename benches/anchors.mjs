@@ -57,7 +57,7 @@ async function inPage(fn) {
 }
 
 const results = { date: new Date().toISOString(), runs: RUNS };
-for (const lib of ["facebridge", "tasksVision", "legacyMediapipe", "faceApi"]) {
+for (const lib of ["facebridge", "facebridgePixels", "tasksVision", "legacyMediapipe", "faceApi"]) {
   process.stderr.write(`${lib}… `);
   try {
     results[lib] = await inPage(lib);
@@ -81,14 +81,15 @@ function iou(a, b) {
   const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
-const agreement = { perFace: [], oursOnly: 0, theirsOnly: 0 };
-if (results.tasksVision?.boxes && results.facebridge?.boxes) {
-  for (const s of spec.samples) {
-    const ours = [...results.facebridge.boxes[s]];
-    const theirs = [...results.tasksVision.boxes[s]];
+function agree(theirsKey, oursKey = "facebridge") {
+  const agreement = { perFace: [], oursOnly: 0, theirsOnly: 0 };
+  if (!results[theirsKey]?.boxes || !results[oursKey]?.boxes) return null;
+  const sets = spec.samples.map((s) => [s, results[oursKey].boxes[s], results[theirsKey].boxes[s]]);
+  sets.push(["frame-640x480.jpg", results[oursKey].frameBoxes, results[theirsKey].frameBoxes]);
+  for (const [s, oursB, theirsB] of sets) {
     // Greedy matching by IoU, best pairs first.
     const pairs = [];
-    ours.forEach((o, i) => theirs.forEach((t, j) => pairs.push([iou(o, t), i, j])));
+    oursB.forEach((o, i) => theirsB.forEach((t, j) => pairs.push([iou(o, t), i, j])));
     pairs.sort((a, b) => b[0] - a[0]);
     const usedO = new Set(), usedT = new Set();
     for (const [v, i, j] of pairs) {
@@ -97,12 +98,21 @@ if (results.tasksVision?.boxes && results.facebridge?.boxes) {
       usedT.add(j);
       agreement.perFace.push({ sample: s, iou: v });
     }
-    agreement.oursOnly += ours.length - usedO.size;
-    agreement.theirsOnly += theirs.length - usedT.size;
+    agreement.oursOnly += oursB.length - usedO.size;
+    agreement.theirsOnly += theirsB.length - usedT.size;
   }
+  const n = agreement.perFace.length;
+  agreement.shareAtLeast08 = n ? agreement.perFace.filter((f) => f.iou >= 0.8).length / n : null;
+  return agreement;
 }
-const matched = agreement.perFace.length;
-agreement.shareAtLeast08 = matched ? agreement.perFace.filter((f) => f.iou >= 0.8).length / matched : null;
+const agreement = {
+  tasksVision: agree("tasksVision"),
+  legacyMediapipe: agree("legacyMediapipe"),
+  tasksVisionSamePixels: agree("tasksVision", "facebridgePixels"),
+  legacyMediapipeSamePixels: agree("legacyMediapipe", "facebridgePixels"),
+  // The noise floor: the two MediaPipe builds of the same weights against each other.
+  mediapipeVsMediapipe: agree("tasksVision", "legacyMediapipe"),
+};
 results.agreement = agreement;
 writeFileSync(root + "bench-out/anchors.json", JSON.stringify(results, null, 2));
 
@@ -110,7 +120,7 @@ writeFileSync(root + "bench-out/anchors.json", JSON.stringify(results, null, 2))
 const ms = (x) => (x?.median === undefined ? "–" : `${x.median.toFixed(1)} (${x.min.toFixed(1)}–${x.max.toFixed(1)})`);
 const mb = (n) => (n === undefined ? "–" : (n / 1e6).toFixed(2));
 const ratio = (a, b) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : "–");
-const libs = [["facebridge (ours)", "facebridge"], ["tasks-vision", "tasksVision"], ["legacy MediaPipe", "legacyMediapipe"], ["face-api tiny", "faceApi"]];
+const libs = [["facebridge (ours)", "facebridge"], ["facebridge on browser-decoded pixels", "facebridgePixels"], ["tasks-vision", "tasksVision"], ["legacy MediaPipe", "legacyMediapipe"], ["face-api tiny", "faceApi"]];
 const ours = results.facebridge;
 const lines = [];
 lines.push(`Chromium ${results.chromium}, ${results.date.slice(0, 10)}; detection: median (min–max) ms of ${RUNS} runs after 3 warm-ups, from JPEG bytes. Ratio = ours / anchor (below 1 is better for us).`);
@@ -123,7 +133,8 @@ for (const [label, k] of libs) {
     lines.push(`| ${label} | failed: ${r?.error ?? "not run"} |||||||||`);
     continue;
   }
-  lines.push(`| ${label} | ${mb(r.bytes.raw)} | ${mb(r.bytes.gzip)} | ${r.coldStartMs.toFixed(0)} | ${ms(r.detectFrame640)} | ${ms(r.detectSample1)} | ${k === "facebridge" ? "" : ratio(ours.bytes.gzip, r.bytes.gzip)} | ${k === "facebridge" ? "" : ratio(ours.coldStartMs, r.coldStartMs)} | ${k === "facebridge" ? "" : ratio(ours.detectFrame640.median, r.detectFrame640.median)} | ${k === "facebridge" ? "" : ratio(ours.detectSample1.median, r.detectSample1.median)} |`);
+  const own = k.startsWith("facebridge");
+  lines.push(`| ${label} | ${mb(r.bytes.raw)} | ${mb(r.bytes.gzip)} | ${r.coldStartMs.toFixed(0)} | ${ms(r.detectFrame640)} | ${ms(r.detectSample1)} | ${own ? "" : ratio(ours.bytes.gzip, r.bytes.gzip)} | ${own ? "" : ratio(ours.coldStartMs, r.coldStartMs)} | ${own ? "" : ratio(ours.detectFrame640.median, r.detectFrame640.median)} | ${own ? "" : ratio(ours.detectSample1.median, r.detectSample1.median)} |`);
 }
 const c = results.compress;
 lines.push("");
@@ -134,11 +145,17 @@ lines.push("|---|---|---|---|---|");
 lines.push(`| max side 2048 | ${ms(c.ours2048)} | ${ms(c.bic2048)} | ${ratio(c.ours2048.median, c.bic2048.median)} | ${c.outBytes.ours2048} / ${c.outBytes.bic2048} |`);
 lines.push(`| no resize | ${ms(c.oursNoResize)} | ${ms(c.bicNoResize)} | ${ratio(c.oursNoResize.median, c.bicNoResize.median)} | ${c.outBytes.oursNoResize} / ${c.outBytes.bicNoResize} |`);
 lines.push("");
-if (matched) {
-  const ious = agreement.perFace.map((f) => f.iou).sort((a, b) => a - b);
-  lines.push(`Box agreement with tasks-vision (same short-range weights, score ≥ 0.5) on sample1–6: ${matched} faces matched, IoU median ${ious[ious.length >> 1].toFixed(3)} (min ${ious[0].toFixed(3)}), ${(agreement.shareAtLeast08 * 100).toFixed(1)} % at or above 0.8; ${agreement.oursOnly} found only by us, ${agreement.theirsOnly} only by tasks-vision.`);
-} else {
-  lines.push("Box agreement: not computed (a detector failed, see above).");
+for (const [label, k] of [["tasks-vision", "tasksVision"], ["legacy MediaPipe", "legacyMediapipe"],
+  ["tasks-vision, ours on the browser's decoding", "tasksVisionSamePixels"], ["legacy MediaPipe, ours on the browser's decoding", "legacyMediapipeSamePixels"],
+  ["tasks-vision, measured against legacy MediaPipe instead of ours (the two MediaPipe builds)", "mediapipeVsMediapipe"]]) {
+  const ag = agreement[k];
+  if (!ag || !ag.perFace.length) {
+    lines.push(`Box agreement with ${label}: not computed.`);
+    continue;
+  }
+  const ious = ag.perFace.map((f) => f.iou).sort((a, b) => a - b);
+  lines.push(`Box agreement with ${label} (same short-range weights, score ≥ 0.5) on sample1–6 and the 640×480 frame: ${ious.length} faces matched, IoU median ${ious[ious.length >> 1].toFixed(3)} (min ${ious[0].toFixed(3)}), ${(ag.shareAtLeast08 * 100).toFixed(1)} % at or above 0.8; ${ag.oursOnly} found only by us, ${ag.theirsOnly} only by ${label}.`);
+  lines.push("");
 }
 const table = lines.join("\n");
 writeFileSync(root + "bench-out/anchors.md", table + "\n");

@@ -360,7 +360,11 @@ fn letterbox(
     let mut dst = fir::images::Image::new(nw, nh, fir::PixelType::U8x3);
     let opts = fir::ResizeOptions::new()
         .crop(rx as f64, ry as f64, rw as f64, rh as f64)
-        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear));
+        // Bilinear samples, not area averaging: what MediaPipe's own
+        // pre-processing does. Measured (benches/anchors.mjs): median IoU
+        // with legacy MediaPipe's boxes 0.869 → 0.911 and the same faces
+        // found; on a large face the boxes agree within 0.03 px.
+        .resize_alg(fir::ResizeAlg::Interpolation(fir::FilterType::Bilinear));
     fir::Resizer::new()
         .resize(&src, &mut dst, &opts)
         .map_err(|e| fail(&e))?;
