@@ -11,13 +11,20 @@ b, o = c["build"], c.get("wasm-opt", {})
 print(f"TARGET={shlex.quote(b['target'])} OUT_DIR={shlex.quote(b['out-dir'])} OUT_NAME={shlex.quote(b['out-name'])}")
 print(f"PROFILE={shlex.quote(b['profile'])} RUSTFLAGS_WASM={shlex.quote(b.get('rustflags', ''))}")
 print(f"WASM_OPT={'1' if o.get('enabled') else ''} WASM_OPT_ARGS={shlex.quote(' '.join(o.get('args', [])))}")
+cargo = [] if b.get("default-features", True) else ["--no-default-features"]
+if b.get("features"):
+    cargo += ["--features", ",".join(b["features"])]
+print(f"CARGO_ARGS={shlex.quote(' '.join(cargo))}")
 PY
 )"
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$RUSTFLAGS_WASM"
 profile_flag=(--profile "$PROFILE")
 [ "$PROFILE" = release ] && profile_flag=(--release)
-wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@"
+# The NNEF archives the wasm embeds, from models/*.onnx (rewritten only on change).
+cargo run --profile native --example convert_models --quiet
+# shellcheck disable=SC2086
+wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@" -- $CARGO_ARGS
 
 # wasm-bindgen types the raw ABI exports in `InitOutput` (and the _bg.wasm.d.ts)
 # with `any`; they are externref slots, and `unknown` says so without opening a

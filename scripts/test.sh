@@ -14,6 +14,9 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
+# The wasm as shipped: no ONNX front end, NNEF models (converted first).
+cargo run --profile native --example convert_models --quiet
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-models --quiet -- -D warnings
 
 step "native tests"
 cargo test --profile native --features native

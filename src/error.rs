@@ -214,7 +214,7 @@ pub enum DetectError {
     ModelLoad { reason: String },
     #[error("face detection failed while running the model ({reason})")]
     Inference { reason: String },
-    #[error("this build has no embedded {which} model: load it with `Detector::from_onnx_bytes`")]
+    #[error("this build has no embedded {which} model: load it with `Detector::from_model_bytes`")]
     NotEmbedded { which: &'static str },
 }
 

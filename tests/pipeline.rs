@@ -574,3 +574,36 @@ fn colour_variants_come_out_as_rgb() {
         .unwrap();
     check("CMYK JPEG", j, [255, 0, 0], 8);
 }
+
+/// The wasm embeds NNEF archives converted from the ONNX files: they must
+/// find the same faces, with the same boxes and scores.
+#[test]
+fn nnef_archives_detect_like_the_onnx_files() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let onnx = |n: &str| std::fs::read(root.join(n)).unwrap();
+    let short = detect::onnx_to_nnef(ModelKind::Short, &onnx("blazeface_front_128.onnx")).unwrap();
+    let full = detect::onnx_to_nnef(ModelKind::Full, &onnx("blazeface_back_256.onnx")).unwrap();
+    let nnef = detect::Detector::from_model_bytes(Some(short), Some(full));
+    let img = decode_full(&photo("sample1.jpg")).image;
+    for model in [ModelKind::Short, ModelKind::Full] {
+        let opts = DetectOptions {
+            model,
+            ..Default::default()
+        };
+        let want = detect::shared().detect(&img, &opts).unwrap();
+        let got = nnef.detect(&img, &opts).unwrap();
+        assert_eq!(got.len(), want.len(), "{model:?}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                g.bbox.iou(&w.bbox) > 0.999,
+                "{model:?}: {:?} vs {:?}",
+                g.bbox,
+                w.bbox
+            );
+            assert!((g.score - w.score).abs() < 1e-4);
+        }
+    }
+    // Bytes that are neither: a typed error, not a panic.
+    let junk = detect::Detector::from_model_bytes(Some(vec![0u8; 600]), None);
+    assert!(junk.warm_up(ModelKind::Short).is_err());
+}

@@ -30,22 +30,36 @@ use std::sync::OnceLock;
 
 use fast_image_resize as fir;
 use serde::{Deserialize, Serialize};
-use tract_onnx::prelude::*;
+use tract_core::prelude::*;
 
 pub use model::ModelKind;
+#[cfg(feature = "onnx")]
+pub use model::onnx_to_nnef;
 
 use crate::error::DetectError;
 use crate::image::{Rect, RgbImage};
 
-#[cfg(feature = "embed-models")]
-static SHORT_ONNX: &[u8] = include_bytes!(concat!(
+#[cfg(all(feature = "embed-models", feature = "onnx"))]
+static SHORT_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_front_128.onnx"
 ));
-#[cfg(feature = "embed-models")]
-static FULL_ONNX: &[u8] = include_bytes!(concat!(
+#[cfg(all(feature = "embed-models", feature = "onnx"))]
+static FULL_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_back_256.onnx"
+));
+// Without the ONNX front end (the wasm build), the NNEF archives that
+// scripts/build-wasm.sh converts from the same ONNX files.
+#[cfg(all(feature = "embed-models", not(feature = "onnx")))]
+static SHORT_MODEL: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/blazeface_front_128.nnef.tar"
+));
+#[cfg(all(feature = "embed-models", not(feature = "onnx")))]
+static FULL_MODEL: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/blazeface_back_256.nnef.tar"
 ));
 
 /// One detected face, in pixels of the image it was found in.
@@ -185,7 +199,7 @@ impl Detector {
     /// The models compiled into this build (feature `embed-models`, on by default).
     pub fn embedded() -> Self {
         #[cfg(feature = "embed-models")]
-        let (s, f) = (Some(SHORT_ONNX), Some(FULL_ONNX));
+        let (s, f) = (Some(SHORT_MODEL), Some(FULL_MODEL));
         #[cfg(not(feature = "embed-models"))]
         let (s, f): (Option<&'static [u8]>, Option<&'static [u8]>) = (None, None);
         Detector {
@@ -194,9 +208,10 @@ impl Detector {
         }
     }
 
-    /// Models from bytes (the BlazeFace ONNX files, unchanged); a `None` falls
-    /// back to the embedded model, if this build has it.
-    pub fn from_onnx_bytes(short: Option<Vec<u8>>, full: Option<Vec<u8>>) -> Self {
+    /// Models from bytes: NNEF archives (see `model::onnx_to_nnef`), or the
+    /// BlazeFace ONNX files unchanged in builds with the `onnx` feature. A
+    /// `None` falls back to the embedded model, if this build has it.
+    pub fn from_model_bytes(short: Option<Vec<u8>>, full: Option<Vec<u8>>) -> Self {
         let e = Detector::embedded();
         Detector {
             short: Slot::new(ModelKind::Short, short, e.short.embedded),

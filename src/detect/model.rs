@@ -1,9 +1,11 @@
-//! Loading BlazeFace ONNX files into an optimised tract plan.
+//! Loading BlazeFace models into an optimised tract plan: NNEF archives
+//! always, ONNX files in builds with the `onnx` feature.
 
+use tract_core::prelude::*;
+#[cfg(feature = "onnx")]
 use tract_onnx::pb::{
     AttributeProto, TensorProto, attribute_proto::AttributeType, tensor_proto::DataType,
 };
-use tract_onnx::prelude::*;
 
 use crate::error::DetectError;
 
@@ -60,6 +62,7 @@ pub(crate) struct LoadedModel {
 /// The barracuda ONNX export leaves `ConstantOfShape` without its `value`
 /// attribute. ONNX says that means a float32 zero; tract 0.21 infers f64 and
 /// the graph then fails to type-check. Adding the default explicitly fixes it.
+#[cfg(feature = "onnx")]
 fn patch_constant_of_shape(proto: &mut tract_onnx::pb::ModelProto) -> usize {
     let Some(graph) = proto.graph.as_mut() else {
         return 0;
@@ -89,19 +92,61 @@ fn patch_constant_of_shape(proto: &mut tract_onnx::pb::ModelProto) -> usize {
     patched
 }
 
-pub(crate) fn load(kind: ModelKind, onnx_bytes: &[u8]) -> Result<LoadedModel, DetectError> {
+/// An NNEF archive is a tar: "ustar" at offset 257.
+fn is_tar(bytes: &[u8]) -> bool {
+    bytes.get(257..262) == Some(b"ustar")
+}
+
+/// The ONNX file as a decluttered typed model with its input shape fixed.
+#[cfg(feature = "onnx")]
+fn typed_from_onnx(kind: ModelKind, onnx_bytes: &[u8]) -> TractResult<TypedModel> {
+    use tract_onnx::prelude::InferenceModelExt;
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_read(&mut &*onnx_bytes)?;
+    patch_constant_of_shape(&mut proto);
+    let s = kind.input_size();
+    onnx.model_for_proto_model(&proto)?
+        .with_input_fact(0, f32::fact([1, s, s, 3]).into())?
+        .into_typed()?
+        .into_decluttered()
+}
+
+/// Converts a BlazeFace ONNX file to the NNEF archive the wasm embeds.
+#[cfg(feature = "onnx")]
+pub fn onnx_to_nnef(kind: ModelKind, onnx_bytes: &[u8]) -> Result<Vec<u8>, DetectError> {
     let fail = |e: TractError| DetectError::ModelLoad {
         reason: format!("{e:#}"),
     };
-    let onnx = tract_onnx::onnx();
-    let mut proto = onnx.proto_model_for_read(&mut &*onnx_bytes).map_err(fail)?;
-    patch_constant_of_shape(&mut proto);
-    let s = kind.input_size();
-    let model = onnx
-        .model_for_proto_model(&proto)
-        .and_then(|m| m.with_input_fact(0, f32::fact([1, s, s, 3]).into()))
-        .and_then(|m| m.into_optimized())
-        .map_err(fail)?;
+    let model = typed_from_onnx(kind, onnx_bytes).map_err(fail)?;
+    tract_nnef::nnef()
+        .write_to_tar(&model, Vec::new())
+        .map_err(fail)
+}
+
+pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectError> {
+    let fail = |e: TractError| DetectError::ModelLoad {
+        reason: format!("{e:#}"),
+    };
+    let typed = if is_tar(bytes) {
+        // The plain NNEF registry: the graphs use standard operations only,
+        // and leaving tract's core registry out keeps its other operators
+        // (FFT, STFT, …) out of the wasm.
+        tract_nnef::nnef()
+            .model_for_read(&mut &*bytes)
+            .map_err(fail)?
+    } else {
+        #[cfg(feature = "onnx")]
+        {
+            typed_from_onnx(kind, bytes).map_err(fail)?
+        }
+        #[cfg(not(feature = "onnx"))]
+        {
+            return Err(DetectError::ModelLoad {
+                reason: "not an NNEF archive (this build reads NNEF only: convert ONNX files with examples/convert_models.rs)".into(),
+            });
+        }
+    };
+    let model = typed.into_optimized().map_err(fail)?;
     let outputs = find_outputs(&model, kind).map_err(|reason| DetectError::ModelLoad { reason })?;
     let plan = model.into_runnable().map_err(fail)?;
     Ok(LoadedModel { plan, outputs })

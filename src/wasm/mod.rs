@@ -119,7 +119,7 @@ impl FaceBridge {
         } else {
             Limits::default()
         };
-        let detector = Detector::from_onnx_bytes(get_bytes("shortModel"), get_bytes("fullModel"));
+        let detector = Detector::from_model_bytes(get_bytes("shortModel"), get_bytes("fullModel"));
         let client = client::ClientConfig::from_options(&options).map_err(to_js_error)?;
         Ok(FaceBridge {
             inner: Rc::new(Inner {

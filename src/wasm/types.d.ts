@@ -145,9 +145,9 @@ export interface FaceBridgeOptions {
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
   limits?: Limits;
-  /** BlazeFace short-range ONNX bytes, instead of the embedded model. */
+  /** BlazeFace short-range model as an NNEF archive (examples/convert_models.rs makes one from the ONNX file), instead of the embedded one. */
   shortModel?: Uint8Array;
-  /** BlazeFace full-range ONNX bytes, instead of the embedded model. */
+  /** BlazeFace full-range model as an NNEF archive, instead of the embedded one. */
   fullModel?: Uint8Array;
 }
 
