@@ -1,6 +1,7 @@
 //! Converts the BlazeFace ONNX files in models/ to the NNEF archives the wasm
-//! embeds (tract's NNEF format with its core extensions): the wasm then needs
-//! no ONNX front end. scripts/build-wasm.sh runs it before every wasm build.
+//! embeds (standard NNEF operations, weights stored as f16): the wasm then
+//! needs no ONNX front end. scripts/build-wasm.sh runs it before every wasm
+//! build.
 //!
 //!     cargo run --profile native --example convert_models
 use facebridge::detect::{ModelKind, onnx_to_nnef};

@@ -575,8 +575,8 @@ fn colour_variants_come_out_as_rgb() {
     check("CMYK JPEG", j, [255, 0, 0], 8);
 }
 
-/// The wasm embeds NNEF archives converted from the ONNX files: they must
-/// find the same faces, with the same boxes and scores.
+/// The wasm embeds NNEF archives (f16 weights) converted from the ONNX
+/// files: they must find the same faces, with nearly the same boxes and scores.
 #[test]
 fn nnef_archives_detect_like_the_onnx_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
@@ -594,13 +594,11 @@ fn nnef_archives_detect_like_the_onnx_files() {
         let got = nnef.detect(&img, &opts).unwrap();
         assert_eq!(got.len(), want.len(), "{model:?}");
         for (g, w) in got.iter().zip(&want) {
-            assert!(
-                g.bbox.iou(&w.bbox) > 0.999,
-                "{model:?}: {:?} vs {:?}",
-                g.bbox,
-                w.bbox
-            );
-            assert!((g.score - w.score).abs() < 1e-4);
+            // f16 weights move the boxes by a small fraction of a pixel.
+            let (iou, ds) = (g.bbox.iou(&w.bbox), (g.score - w.score).abs());
+            eprintln!("{model:?}: IoU {iou:.5}, score Δ {ds:.6}");
+            assert!(iou > 0.999, "{model:?}: {:?} vs {:?}", g.bbox, w.bbox);
+            assert!(ds < 1e-3, "{model:?}: score {} vs {}", g.score, w.score);
         }
     }
     // Bytes that are neither: a typed error, not a panic.

@@ -118,9 +118,38 @@ pub fn onnx_to_nnef(kind: ModelKind, onnx_bytes: &[u8]) -> Result<Vec<u8>, Detec
         reason: format!("{e:#}"),
     };
     let model = typed_from_onnx(kind, onnx_bytes).map_err(fail)?;
-    tract_nnef::nnef()
+    let f32_archive = tract_nnef::nnef()
         .write_to_tar(&model, Vec::new())
-        .map_err(fail)
+        .map_err(fail)?;
+    with_f16_weights(&f32_archive).map_err(fail)
+}
+
+/// The same archive with every f32 tensor stored as f16: half the bytes of
+/// weights in the wasm. The loader widens them back to f32
+/// ([`load`]); tests/pipeline.rs checks the detections.
+#[cfg(feature = "onnx")]
+fn with_f16_weights(tar_bytes: &[u8]) -> TractResult<Vec<u8>> {
+    let mut out = tar::Builder::new(Vec::new());
+    let mut archive = tar::Archive::new(tar_bytes);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data)?;
+        if path.extension().is_some_and(|e| e == "dat") {
+            let t = tract_nnef::tensors::read_tensor(data.as_slice())?;
+            if t.datum_type() == DatumType::F32 {
+                let half = t.cast_to::<f16>()?.into_owned();
+                data.clear();
+                tract_nnef::tensors::write_tensor(&mut data, &half)?;
+            }
+        }
+        let mut header = entry.header().clone();
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        out.append(&header, data.as_slice())?;
+    }
+    Ok(out.into_inner()?)
 }
 
 pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectError> {
@@ -131,9 +160,20 @@ pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectE
         // The plain NNEF registry: the graphs use standard operations only,
         // and leaving tract's core registry out keeps its other operators
         // (FFT, STFT, …) out of the wasm.
-        tract_nnef::nnef()
-            .model_for_read(&mut &*bytes)
-            .map_err(fail)?
+        let nnef = tract_nnef::nnef();
+        let mut proto = nnef.proto_model_for_read(&mut &*bytes).map_err(fail)?;
+        // The archives store weights as f16 (half the bytes to download);
+        // the plan computes in f32, so widen them before translation.
+        for t in proto.tensors.values_mut() {
+            if t.datum_type() == DatumType::F16 {
+                *t = t
+                    .cast_to::<f32>()
+                    .map_err(fail)?
+                    .into_owned()
+                    .into_arc_tensor();
+            }
+        }
+        nnef.model_for_proto_model(&proto).map_err(fail)?
     } else {
         #[cfg(feature = "onnx")]
         {
