@@ -9,7 +9,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::auth::body_digest;
 use crate::edge::{self, OP_COMPARE, OP_VALIFY_TOKEN, VALIFY_DIRECT_PATH};
@@ -28,6 +28,8 @@ pub(crate) struct ClientConfig {
     pub timeout_ms: f64,
     pub direct: bool,
     pub grant: RefCell<Option<Grant>>,
+    /// Direct mode: the grant request under way, shared by concurrent calls.
+    pub inflight: RefCell<Option<Promise>>,
 }
 
 #[derive(Deserialize)]
@@ -98,7 +100,25 @@ impl ClientConfig {
             timeout_ms,
             direct,
             grant: RefCell::new(None),
+            inflight: RefCell::new(None),
         })
+    }
+}
+
+impl ClientConfig {
+    /// The settings a request needs, without the grant state: for a future
+    /// that must own what it uses.
+    fn detached(&self) -> ClientConfig {
+        ClientConfig {
+            provider: self.provider,
+            endpoint: self.endpoint.clone(),
+            get_token: self.get_token.clone(),
+            fetch: self.fetch.clone(),
+            timeout_ms: self.timeout_ms,
+            direct: self.direct,
+            grant: RefCell::new(None),
+            inflight: RefCell::new(None),
+        }
     }
 }
 
@@ -379,48 +399,73 @@ pub(crate) async fn compare(
         .map_err(|_| remote_error("PROTOCOL", "the edge's answer is not JSON", None))
 }
 
-/// Direct mode: a Valify access token from the edge (reused for its 3 calls
-/// and 10 minutes), then the call to Valify from this page.
-async fn direct(cfg: &ClientConfig, req: &MatchRequest) -> Result<JsValue, JsValue> {
-    let now = now_s();
-    let usable = cfg
-        .grant
-        .borrow()
-        .as_ref()
-        .is_some_and(|g| g.calls_left > 0 && now + 15 < g.expires_at);
-    if !usable {
-        let body = b"{}";
-        let a = call_edge(
-            cfg,
-            Provider::Valify,
-            VALIFY_DIRECT_PATH,
-            OP_VALIFY_TOKEN,
-            body,
-        )
-        .await?;
-        let g: Grant = serde_json::from_slice(&a.body).map_err(|_| {
+/// One call's worth of the direct grant: a Valify credential and where to
+/// send. Concurrent calls share one request for a grant; each takes one of
+/// its calls.
+async fn take_grant(cfg: &ClientConfig) -> Result<(Credential, ProviderConfig), JsValue> {
+    let mut asked = false;
+    loop {
+        let now = now_s();
+        if let Some(g) = cfg
+            .grant
+            .borrow_mut()
+            .as_mut()
+            .filter(|g| g.calls_left > 0 && now + 15 < g.expires_at)
+        {
+            g.calls_left -= 1;
+            let cred = Credential::Valify {
+                access_token: Secret::new(g.access_token.clone()),
+                bundle_key: Secret::new(g.bundle_key.clone()),
+            };
+            let pcfg = ProviderConfig {
+                base_url: g.base_url.clone(),
+                valify_version: g.valify_version.clone(),
+                valify_lang: g.lang.clone(),
+                ..ProviderConfig::default()
+            };
+            return Ok((cred, pcfg));
+        }
+        if asked {
+            return Err(remote_error(
+                "PROTOCOL",
+                "the edge's direct grant has no call left or has expired",
+                None,
+            ));
+        }
+        let pending = cfg.inflight.borrow().clone();
+        if let Some(p) = pending {
+            // Another call is asking already: use its answer (or ask anew if it failed).
+            let _ = JsFuture::from(p).await;
+            continue;
+        }
+        let owned = cfg.detached();
+        let p = future_to_promise(async move {
+            let a = call_edge(
+                &owned,
+                Provider::Valify,
+                VALIFY_DIRECT_PATH,
+                OP_VALIFY_TOKEN,
+                b"{}",
+            )
+            .await?;
+            Ok(JsValue::from(String::from_utf8_lossy(&a.body).into_owned()))
+        });
+        *cfg.inflight.borrow_mut() = Some(p.clone());
+        let answer = JsFuture::from(p).await;
+        *cfg.inflight.borrow_mut() = None;
+        let text = answer?.as_string().unwrap_or_default();
+        let g: Grant = serde_json::from_str(&text).map_err(|_| {
             remote_error("PROTOCOL", "the edge's direct grant is not readable", None)
         })?;
         *cfg.grant.borrow_mut() = Some(g);
+        asked = true;
     }
-    let (cred, pcfg) = {
-        let mut slot = cfg.grant.borrow_mut();
-        let g = slot
-            .as_mut()
-            .ok_or_else(|| remote_error("PROTOCOL", "no direct grant", None))?;
-        g.calls_left = g.calls_left.saturating_sub(1);
-        let cred = Credential::Valify {
-            access_token: Secret::new(g.access_token.clone()),
-            bundle_key: Secret::new(g.bundle_key.clone()),
-        };
-        let pcfg = ProviderConfig {
-            base_url: g.base_url.clone(),
-            valify_version: g.valify_version.clone(),
-            valify_lang: g.lang.clone(),
-            ..ProviderConfig::default()
-        };
-        (cred, pcfg)
-    };
+}
+
+/// Direct mode: a Valify access token from the edge (reused for its 3 calls
+/// and 10 minutes), then the call to Valify from this page.
+async fn direct(cfg: &ClientConfig, req: &MatchRequest) -> Result<JsValue, JsValue> {
+    let (cred, pcfg) = take_grant(cfg).await?;
     let sreq = Provider::Valify
         .build_request(req, &cred, &pcfg)
         .map_err(super::to_js_error)?;
