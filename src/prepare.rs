@@ -403,7 +403,6 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
             "the crop around the face is empty",
         ));
     }
-    let region = image::crop(&decoded.image, cx, cy, cw, ch);
     let mut k = output_scale(cw, ch, opts);
     if let Some(face) = &quality.primary {
         // Keep the face as large as the service needs, up to the original's size.
@@ -416,8 +415,17 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         ((cw as f32 * k).round() as u32).max(1),
         ((ch as f32 * k).round() as u32).max(1),
     );
-    let resized = image::resize_rgb(&region, ow, oh)?;
-    drop(region);
+    // Straight from the decoded image: no copy of the crop first, and for a
+    // whole document at its own size, no copy at all.
+    let resized_owned;
+    let resized = if (cx, cy, cw, ch, ow, oh)
+        == (0, 0, decoded.image.width(), decoded.image.height(), cw, ch)
+    {
+        &decoded.image
+    } else {
+        resized_owned = image::resize_region_rgb(&decoded.image, (cx, cy, cw, ch), ow, oh)?;
+        &resized_owned
+    };
     let budget = Budget {
         max_bytes: opts.max_bytes,
         base64: opts.base64,
@@ -425,7 +433,7 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         min_quality: opts.min_quality,
         min_side: opts.min_side.max(64),
     };
-    let enc = image::encode_to_budget(&resized, &budget)?;
+    let enc = image::encode_to_budget(resized, &budget)?;
     // The main face in output pixels, for overlays and for services' face-size rules.
     let to_out = enc.width as f32 / crop.w;
     let face = quality.faces.first().map(|f| {
