@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # facebridge against MediaPipe (tasks-vision and legacy), face-api and
 # browser-image-compression in one headless Chromium session.
-#   bash scripts/bench-anchors.sh   → the table on stdout, bench-out/anchors.{md,json}
+#   bash scripts/bench-anchors.sh   → the tables on stdout, bench-out/anchors.{md,json},
+#                                     then scripts/bench.sh's native-vs-wasm table
+#   ANCHORS_ONLY=1 bash scripts/bench-anchors.sh   → the anchors alone
 # The anchors are installed here only (benches/anchors/node_modules), never in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +33,9 @@ ffmpeg -v error -y -i tests/fixtures/photos/sample1.jpg \
 echo "inputs: $(stat -c %s "$out/frame-640x480.jpg") B frame, $(stat -c %s "$out/photo-12mp.jpg") B 12 MP photo" >&2
 
 node benches/anchors.mjs
+# Our native-vs-wasm ratios from the same machine and build (scripts/bench.sh).
+if [ "${ANCHORS_ONLY:-0}" != 1 ]; then
+  echo
+  echo "## facebridge: native vs wasm (scripts/bench.sh)"
+  bash scripts/bench.sh | sed -n '/^Chromium/,$p'
+fi
