@@ -630,23 +630,8 @@ impl Edge {
     pub fn finish(&mut self, provider: Provider, resp: &HttpResponse) -> Result<String, Error> {
         let secrets: Vec<String> = self.secret_values().into_iter().map(String::from).collect();
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        let parsed = match provider {
-            Provider::Valify => {
-                // The credential only serves scrubbing here: pass any Valify one.
-                let cred = crate::providers::Credential::Valify {
-                    access_token: Secret::new(""),
-                    bundle_key: Secret::new(""),
-                };
-                provider.parse_response(resp, &cred)
-            }
-            _ => {
-                let cred = self
-                    .lookup()
-                    .credential(provider, None)
-                    .map_err(|e| misconfigured(e.to_string()))?;
-                provider.parse_response(resp, &cred)
-            }
-        };
+        // Scrubbed once below, with every secret this edge holds.
+        let parsed = provider.parse_unscrubbed(resp);
         let result: MatchResult = match parsed {
             Ok(r) => r,
             Err(e) => {

@@ -103,14 +103,20 @@ impl Provider {
         resp: &HttpResponse,
         cred: &Credential,
     ) -> Result<MatchResult, ServiceError> {
-        let r = match self {
+        self.parse_unscrubbed(resp)
+            .map_err(|e| e.scrubbed(&cred.secrets()))
+    }
+
+    /// [`Provider::parse_response`] without scrubbing: for a caller that
+    /// scrubs with every secret it holds (the edge).
+    pub(crate) fn parse_unscrubbed(self, resp: &HttpResponse) -> Result<MatchResult, ServiceError> {
+        match self {
             Provider::BiometricKz => biometric_kz::parse(resp),
             Provider::Valify => valify::parse(resp),
             Provider::Biometry => biometry::parse(resp),
             Provider::Cvs => cvs::parse(resp),
             Provider::Aigen => aigen::parse(resp),
-        };
-        r.map_err(|e| e.scrubbed(&cred.secrets()))
+        }
     }
 }
 
