@@ -24,6 +24,7 @@
 //! (the CLI, the document role) and off for the camera loop.
 
 mod decode;
+mod depthwise;
 mod model;
 
 use std::sync::OnceLock;

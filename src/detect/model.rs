@@ -186,7 +186,11 @@ pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectE
             });
         }
     };
-    let model = typed.into_optimized().map_err(fail)?;
+    // BlazeFace's depthwise convolutions go to our SIMD-friendly operator
+    // (depthwise.rs: more than half of tract's time on this model).
+    let mut model = typed.into_decluttered().map_err(fail)?;
+    super::depthwise::install(&mut model).map_err(fail)?;
+    let model = model.into_optimized().map_err(fail)?;
     let outputs = find_outputs(&model, kind).map_err(|reason| DetectError::ModelLoad { reason })?;
     let plan = model.into_runnable().map_err(fail)?;
     Ok(LoadedModel { plan, outputs })
@@ -245,6 +249,36 @@ mod tests {
     fn grid_sizes_match_the_published_896() {
         assert_eq!(grid_sizes(ModelKind::Short), [512, 384]);
         assert_eq!(grid_sizes(ModelKind::Full), [512, 384]);
+    }
+
+    /// Every depthwise convolution of both models runs on our operator.
+    #[cfg(feature = "embed-models")]
+    #[test]
+    fn depthwise_convolutions_use_our_operator() {
+        for kind in [ModelKind::Short, ModelKind::Full] {
+            let bytes = match kind {
+                ModelKind::Short => crate::detect::SHORT_MODEL,
+                ModelKind::Full => crate::detect::FULL_MODEL,
+            };
+            let loaded = load(kind, bytes).unwrap();
+            let names: Vec<String> = loaded
+                .plan
+                .model()
+                .nodes()
+                .iter()
+                .map(|n| n.op().name().to_string())
+                .collect();
+            let ours = names.iter().filter(|n| *n == "Depthwise3x3").count();
+            assert_eq!(
+                ours,
+                if kind == ModelKind::Short { 16 } else { 32 },
+                "{kind:?}"
+            );
+            assert!(
+                !names.iter().any(|n| n == "DepthWiseConv"),
+                "{kind:?}: {names:?}"
+            );
+        }
     }
 
     #[test]
