@@ -24,8 +24,8 @@
 //! (the CLI, the document role) and off for the camera loop.
 
 mod decode;
-mod depthwise;
 mod model;
+mod ops;
 
 use std::sync::OnceLock;
 

@@ -186,10 +186,10 @@ pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectE
             });
         }
     };
-    // BlazeFace's depthwise convolutions go to our SIMD-friendly operator
-    // (depthwise.rs: more than half of tract's time on this model).
+    // BlazeFace's depthwise convolutions and 2×2 max poolings run on
+    // operators of our own (ops/mod.rs says why).
     let mut model = typed.into_decluttered().map_err(fail)?;
-    super::depthwise::install(&mut model).map_err(fail)?;
+    super::ops::install(&mut model).map_err(fail)?;
     let model = model.into_optimized().map_err(fail)?;
     let outputs = find_outputs(&model, kind).map_err(|reason| DetectError::ModelLoad { reason })?;
     let plan = model.into_runnable().map_err(fail)?;
@@ -251,10 +251,10 @@ mod tests {
         assert_eq!(grid_sizes(ModelKind::Full), [512, 384]);
     }
 
-    /// Every depthwise convolution of both models runs on our operator.
+    /// Every depthwise convolution and max pooling of both models runs on ours.
     #[cfg(feature = "embed-models")]
     #[test]
-    fn depthwise_convolutions_use_our_operator() {
+    fn depthwise_and_pooling_layers_use_our_operators() {
         for kind in [ModelKind::Short, ModelKind::Full] {
             let bytes = match kind {
                 ModelKind::Short => crate::detect::SHORT_MODEL,

@@ -11,8 +11,8 @@
 //! copying each channel's plane into a padded scratch plane first, so the
 //! inner loops have no bounds checks and no edge cases.
 //!
-//! [`install`] swaps it in for every matching `Conv` of a decluttered model,
-//! before tract optimises the rest; anything else stays tract's own.
+//! [`super::install`] swaps it in for every matching `Conv` of a decluttered
+//! model, before tract optimises the rest; anything else stays tract's own.
 
 use std::sync::Arc;
 
@@ -118,17 +118,11 @@ impl EvalOp for Depthwise3x3 {
     }
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        let shape = [1, self.channels, self.h, self.w];
-        ensure!(
-            input.shape() == shape && input.datum_type() == f32::datum_type(),
-            "Depthwise3x3 expects f32 {shape:?}, got {:?} {:?}",
-            input.datum_type(),
-            input.shape()
+        let shapes = (
+            [1, self.channels, self.h, self.w],
+            [1, self.channels, self.oh, self.ow],
         );
-        let mut output = Tensor::zero::<f32>(&[1, self.channels, self.oh, self.ow])?;
-        self.run(input.as_slice::<f32>()?, output.as_slice_mut::<f32>()?);
-        Ok(tvec!(output.into_tvalue()))
+        super::eval_f32("Depthwise3x3", inputs, shapes, |i, o| self.run(i, o))
     }
 }
 
@@ -141,7 +135,7 @@ impl TypedOp for Depthwise3x3 {
 }
 
 /// The operator for `conv` if it is one BlazeFace uses; `None` leaves tract's.
-fn replacement(
+pub(super) fn replacement(
     model: &TypedModel,
     node: &TypedNode,
     conv: &Conv,
@@ -212,24 +206,6 @@ fn replacement(
     Ok(Some(op))
 }
 
-/// Replaces every BlazeFace-shaped depthwise `Conv` of a decluttered model
-/// with [`Depthwise3x3`]. Returns how many were replaced.
-pub(crate) fn install(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let Some(conv) = node.op_as::<Conv>() else {
-            continue;
-        };
-        if let Some(op) = replacement(model, node, conv)? {
-            let patch = TypedModelPatch::replace_single_op(model, node, &[node.inputs[0]], op)?;
-            patch.apply(model)?;
-            replaced += 1;
-        }
-    }
-    Ok(replaced)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,7 +252,7 @@ mod tests {
         let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
         m.set_output_outlets(&y).unwrap();
         let mut ours = m.clone();
-        assert_eq!(install(&mut ours).unwrap(), 1);
+        assert_eq!(super::super::install(&mut ours).unwrap(), 1);
         (m, ours)
     }
 
@@ -365,6 +341,6 @@ mod tests {
         };
         let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
         m.set_output_outlets(&y).unwrap();
-        assert_eq!(install(&mut m).unwrap(), 0);
+        assert_eq!(super::super::install(&mut m).unwrap(), 0);
     }
 }

@@ -1,0 +1,162 @@
+//! BlazeFace's 2×2, stride-2 max pooling (the shortcut of its downsampling
+//! blocks), NCHW f32, as a tract operator. `if v > m` rather than `f32::max`:
+//! the comparison vectorises to simd128's `f32x4.pmax`, while `f32::max`
+//! (IEEE maxNum) becomes a call to libm's `fmaxf` per element in the wasm.
+//! The inputs are activations, never NaN.
+
+use tract_core::internal::*;
+use tract_core::ops::cnn::{MaxPool, PaddingSpec};
+use tract_core::ops::nn::DataFormat;
+
+#[derive(Debug, Clone)]
+pub(crate) struct MaxPool2x2 {
+    channels: usize,
+    /// Input height and width; both even.
+    h: usize,
+    w: usize,
+}
+
+impl MaxPool2x2 {
+    fn run(&self, input: &[f32], output: &mut [f32]) {
+        let (ow, planes) = (self.w / 2, self.channels * self.h / 2);
+        for (pair, out) in input
+            .chunks_exact(2 * self.w)
+            .zip(output.chunks_exact_mut(ow))
+            .take(planes)
+        {
+            let (top, bottom) = pair.split_at(self.w);
+            for (x, o) in out.iter_mut().enumerate() {
+                let m = larger(top[2 * x], top[2 * x + 1]);
+                *o = larger(m, larger(bottom[2 * x], bottom[2 * x + 1]));
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+impl Op for MaxPool2x2 {
+    fn name(&self) -> Cow<'_, str> {
+        "MaxPool2x2".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for MaxPool2x2 {
+    fn is_stateless(&self) -> bool {
+        true
+    }
+
+    fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let shapes = (
+            [1, self.channels, self.h, self.w],
+            [1, self.channels, self.h / 2, self.w / 2],
+        );
+        super::eval_f32("MaxPool2x2", inputs, shapes, |i, o| self.run(i, o))
+    }
+}
+
+impl TypedOp for MaxPool2x2 {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 1);
+        Ok(tvec!(f32::fact([1, self.channels, self.h / 2, self.w / 2])))
+    }
+    as_op!();
+}
+
+/// Ours for `pool` if it is a plain 2×2 stride-2 pooling of an even NCHW f32
+/// image; `None` leaves tract's.
+pub(super) fn replacement(
+    model: &TypedModel,
+    node: &TypedNode,
+    pool: &MaxPool,
+) -> TractResult<Option<MaxPool2x2>> {
+    let spec = &pool.pool_spec;
+    let no_padding = match &spec.padding {
+        PaddingSpec::Valid => true,
+        PaddingSpec::Explicit(before, after) => before.iter().chain(after.iter()).all(|p| *p == 0),
+        _ => false,
+    };
+    if pool.with_index_outputs.is_some()
+        || spec.data_format != DataFormat::NCHW
+        || spec.kernel_shape.as_slice() != [2, 2]
+        || *spec.strides() != [2, 2]
+        || spec.dilations().iter().any(|d| *d != 1)
+        || !no_padding
+        || node.inputs.len() != 1
+    {
+        return Ok(None);
+    }
+    let input = model.outlet_fact(node.inputs[0])?;
+    let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
+        return Ok(None);
+    };
+    if input.datum_type != f32::datum_type() || h % 2 != 0 || w % 2 != 0 {
+        return Ok(None);
+    }
+    Ok(Some(MaxPool2x2 { channels: c, h, w }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_core::ops::cnn::PoolSpec;
+
+    fn pool(c: usize, padding: PaddingSpec) -> MaxPool {
+        MaxPool {
+            pool_spec: PoolSpec {
+                data_format: DataFormat::NCHW,
+                kernel_shape: tvec!(2, 2),
+                padding,
+                dilations: None,
+                strides: Some(tvec!(2, 2)),
+                input_channels: c,
+                output_channels: c,
+            },
+            with_index_outputs: None,
+        }
+    }
+
+    #[test]
+    fn agrees_with_tract() {
+        let (c, h, w) = (5, 8, 12);
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
+        let y = m
+            .wire_node("pool", pool(c, PaddingSpec::Valid), &[x])
+            .unwrap();
+        m.set_output_outlets(&y).unwrap();
+        let mut ours = m.clone();
+        assert_eq!(super::super::install(&mut ours).unwrap(), 1);
+        let input = Tensor::from_shape(
+            &[1, c, h, w],
+            &(0..c * h * w)
+                .map(|i| ((i * 7919 % 1000) as f32) / 500.0 - 1.0)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let run = |m: TypedModel| {
+            let out = m
+                .into_runnable()
+                .unwrap()
+                .run(tvec!(input.clone().into()))
+                .unwrap();
+            out[0].clone().into_tensor()
+        };
+        assert_eq!(run(m), run(ours));
+    }
+
+    #[test]
+    fn leaves_padded_and_odd_poolings_to_tract() {
+        for (h, padding) in [(8, PaddingSpec::SameUpper), (7, PaddingSpec::Valid)] {
+            let mut m = TypedModel::default();
+            let x = m.add_source("x", f32::fact([1, 3, h, 8])).unwrap();
+            let y = m.wire_node("pool", pool(3, padding), &[x]).unwrap();
+            m.set_output_outlets(&y).unwrap();
+            assert_eq!(super::super::install(&mut m).unwrap(), 0);
+        }
+    }
+}
