@@ -13,6 +13,9 @@ bash scripts/setup.sh
 step "format and lints"
 cargo fmt --check
 cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
+# With the shipped target features (wasm-pack.toml): simd128 selects the
+# wasm SIMD kernels in src/detect/ops/simd.rs.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 # The wasm as shipped: no ONNX front end, NNEF models (converted first).
 cargo run --profile native --example convert_models --quiet

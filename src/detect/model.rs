@@ -251,10 +251,11 @@ mod tests {
         assert_eq!(grid_sizes(ModelKind::Full), [512, 384]);
     }
 
-    /// Every depthwise convolution and max pooling of both models runs on ours.
+    /// Every depthwise convolution, max pooling and 1×1 convolution of both
+    /// models runs on ours.
     #[cfg(feature = "embed-models")]
     #[test]
-    fn depthwise_and_pooling_layers_use_our_operators() {
+    fn blazeface_layers_run_on_our_operators() {
         for kind in [ModelKind::Short, ModelKind::Full] {
             let bytes = match kind {
                 ModelKind::Short => crate::detect::SHORT_MODEL,
@@ -268,16 +269,23 @@ mod tests {
                 .iter()
                 .map(|n| n.op().name().to_string())
                 .collect();
-            let ours = names.iter().filter(|n| *n == "Depthwise3x3").count();
-            assert_eq!(
-                ours,
-                if kind == ModelKind::Short { 16 } else { 32 },
-                "{kind:?}"
-            );
-            assert!(
-                !names.iter().any(|n| n == "DepthWiseConv"),
-                "{kind:?}: {names:?}"
-            );
+            let count = |op: &str| names.iter().filter(|n| *n == op).count();
+            let ours = [
+                count("Depthwise3x3"),
+                count("MaxPool2x2"),
+                count("Pointwise"),
+            ];
+            let expected = match kind {
+                ModelKind::Short => [16, 3, 16],
+                ModelKind::Full => [32, 3, 31],
+            };
+            assert_eq!(ours, expected, "{kind:?}: {names:?}");
+            // tract keeps the first layer (5×5, stride 2, 3 channels), the
+            // four heads (1×1 convolutions that write NHWC for the reshape)
+            // and, in the full-range model, one 1×1 convolution off the pattern.
+            let tract = ["DepthWiseConv", "OptMaxPool", "OptMatMul"];
+            let matmuls = if kind == ModelKind::Short { 5 } else { 6 };
+            assert_eq!(tract.map(count), [0, 0, matmuls], "{kind:?}: {names:?}");
         }
     }
 

@@ -101,23 +101,10 @@ fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 
     }
 }
 
-impl Op for Depthwise3x3 {
-    fn name(&self) -> Cow<'_, str> {
-        "Depthwise3x3".into()
-    }
-    fn validation(&self) -> Validation {
-        // Sums in another order than tract's: equal to rounding.
-        Validation::Rounding
-    }
-    op_as_typed_op!();
-}
+stateless_op!(Depthwise3x3);
 
-impl EvalOp for Depthwise3x3 {
-    fn is_stateless(&self) -> bool {
-        true
-    }
-
-    fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+impl Depthwise3x3 {
+    fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let shapes = (
             [1, self.channels, self.h, self.w],
             [1, self.channels, self.oh, self.ow],
@@ -208,33 +195,16 @@ pub(super) fn replacement(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{compare, tensor};
     use super::*;
     use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
 
-    /// A depthwise conv as tract's own `Conv`, and the same model with ours.
-    fn models(
-        c: usize,
-        h: usize,
-        w: usize,
-        stride: usize,
-        pad: PaddingSpec,
-    ) -> (TypedModel, TypedModel) {
+    /// A depthwise conv as tract's own `Conv`.
+    fn model(c: usize, h: usize, w: usize, stride: usize, pad: PaddingSpec) -> TypedModel {
         let mut m = TypedModel::default();
         let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
-        let kernel = Tensor::from_shape(
-            &[c, 1, 3, 3],
-            &(0..c * 9)
-                .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let bias = Tensor::from_shape(
-            &[c],
-            &(0..c).map(|i| i as f32 / 3.0 - 1.0).collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let k = m.add_const("k", kernel).unwrap();
-        let b = m.add_const("b", bias).unwrap();
+        let k = m.add_const("k", tensor(&[c, 1, 3, 3], 1)).unwrap();
+        let b = m.add_const("b", tensor(&[c], 2)).unwrap();
         let conv = Conv {
             pool_spec: PoolSpec {
                 data_format: DataFormat::NCHW,
@@ -251,28 +221,7 @@ mod tests {
         };
         let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
         m.set_output_outlets(&y).unwrap();
-        let mut ours = m.clone();
-        assert_eq!(super::super::install(&mut ours).unwrap(), 1);
-        (m, ours)
-    }
-
-    fn input(c: usize, h: usize, w: usize) -> Tensor {
-        Tensor::from_shape(
-            &[1, c, h, w],
-            &(0..c * h * w)
-                .map(|i| ((i * 7919 % 1000) as f32) / 500.0 - 1.0)
-                .collect::<Vec<_>>(),
-        )
-        .unwrap()
-    }
-
-    fn run(m: TypedModel, x: &Tensor) -> Tensor {
-        let out = m
-            .into_runnable()
-            .unwrap()
-            .run(tvec!(x.clone().into()))
-            .unwrap();
-        out[0].clone().into_tensor()
+        m
     }
 
     #[test]
@@ -297,17 +246,8 @@ mod tests {
             (3, 5, 6, 1, PaddingSpec::Valid),
             (5, 9, 8, 2, PaddingSpec::Explicit(tvec!(1, 0), tvec!(1, 0))),
         ] {
-            let x = input(c, h, w);
-            let (theirs, ours) = models(c, h, w, stride, pad.clone());
-            let (a, b) = (run(theirs, &x), run(ours, &x));
-            assert_eq!(a.shape(), b.shape(), "{c}×{h}×{w} stride {stride} {pad:?}");
-            let worst = a
-                .as_slice::<f32>()
-                .unwrap()
-                .iter()
-                .zip(b.as_slice::<f32>().unwrap())
-                .map(|(p, q)| (p - q).abs())
-                .fold(0f32, f32::max);
+            let x = tensor(&[1, c, h, w], 0);
+            let worst = compare(model(c, h, w, stride, pad.clone()), 1, &[x]);
             assert!(
                 worst < 1e-4,
                 "{c}×{h}×{w} stride {stride} {pad:?}: off by {worst}"
