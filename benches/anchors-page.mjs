@@ -4,24 +4,21 @@
 // usual way: ours in wasm, the others through the browser (createImageBitmap).
 const NM = "/benches/anchors/node_modules/";
 
-const stats = (v) => {
-  v.sort((a, b) => a - b);
-  return { median: v[v.length >> 1], min: v[0], max: v[v.length - 1], runs: v.length };
-};
+import { time as timeAfter } from "/benches/wasm-bench.mjs";
 
-async function time(runs, f) {
-  for (let i = 0; i < 3; i++) await f(); // warm-up
-  const v = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    v.push(performance.now() - t);
-  }
-  return stats(v);
-}
+const time = (runs, f) => timeAfter(runs, f, 3);
 
 const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
 const bitmap = (b) => createImageBitmap(new Blob([b], { type: "image/jpeg" }));
+
+/** Decodes JPEG bytes the browser's way and draws them on `canvas`, resized to fit. */
+async function paint(canvas, ctx, bytes) {
+  const bmp = await bitmap(bytes);
+  canvas.width = bmp.width;
+  canvas.height = bmp.height;
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+}
 
 async function inputsOf(spec) {
   const out = { frame: await get(spec.frame), samples: {} };
@@ -55,11 +52,7 @@ export async function facebridgePixels(spec) {
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
     return async (bytes) => {
-      const bmp = await bitmap(bytes);
-      canvas.width = bmp.width;
-      canvas.height = bmp.height;
-      ctx.drawImage(bmp, 0, 0);
-      bmp.close();
+      await paint(canvas, ctx, bytes);
       const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       return fb.detectPixels(px, canvas.width, canvas.height, opts).faces.map((f) => ({ ...f.box, score: f.score }));
     };
@@ -117,11 +110,7 @@ export async function legacyMediapipe(spec) {
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d");
     return async (bytes) => {
-      const bmp = await bitmap(bytes);
-      canvas.width = bmp.width;
-      canvas.height = bmp.height;
-      ctx.drawImage(bmp, 0, 0);
-      bmp.close();
+      await paint(canvas, ctx, bytes);
       const done = new Promise((r) => (pending = r));
       await fd.send({ image: canvas });
       const r = await done;
@@ -147,11 +136,7 @@ export async function faceApi(spec) {
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d");
     return async (bytes) => {
-      const bmp = await bitmap(bytes);
-      canvas.width = bmp.width;
-      canvas.height = bmp.height;
-      ctx.drawImage(bmp, 0, 0);
-      bmp.close();
+      await paint(canvas, ctx, bytes);
       const r = await faceapi.detectAllFaces(canvas, opts);
       return r.map((d) => ({ x: d.box.x, y: d.box.y, w: d.box.width, h: d.box.height, score: d.score }));
     };

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync, statSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -25,11 +25,7 @@ const spec = {
 const INPUTS = (u) => u.includes("/bench-out/anchors/frame") || u.includes("/bench-out/anchors/photo") || u.includes("/tests/fixtures/");
 
 const { server, origin } = await serve(root);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-});
+const browser = await launchChromium();
 const offLoopback = [];
 
 /** Runs one exported function of anchors-page.mjs in a fresh page; returns its result and what the page loaded. */

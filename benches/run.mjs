@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -34,11 +34,7 @@ const nodePeak = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import
 
 // ── Chromium: one page for the benchmark, a fresh page for the peak measure.
 const { server, origin } = await serve(root);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-});
+const browser = await launchChromium();
 const offLoopback = [];
 const inPage = async (fn) => {
   const page = await browser.newPage();

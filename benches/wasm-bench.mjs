@@ -1,13 +1,15 @@
 // The wasm half of the benchmark; the same code runs in Node and in Chromium.
 // `env` gives: init() → InitOutput (instantiates the wasm), FaceBridge, bytes(name).
 
-const stats = (v) => {
+/** Median, min and max of the times in `v` (sorted in place). */
+export const stats = (v) => {
   v.sort((a, b) => a - b);
   return { median: v[v.length >> 1], min: v[0], max: v[v.length - 1], runs: v.length };
 };
 
-async function time(runs, f) {
-  await f(); // warm-up
+/** Times `runs` calls of `f` after `warmups` untimed ones. */
+export async function time(runs, f, warmups = 1) {
+  for (let i = 0; i < warmups; i++) await f();
   const v = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();

@@ -29,7 +29,19 @@ const TYPES = {
   ".png": "image/png", ".css": "text/css", ".svg": "image/svg+xml", ".mp4": "video/mp4",
 };
 
-function startSimulator(bin, env) {
+/** A fresh set of random service secrets (nothing here is a real credential). */
+export function randomSecrets(prefix = "dev-") {
+  return Object.fromEntries(SECRET_NAMES.map((n) => [n, `${prefix}${randomBytes(9).toString("hex")}`]));
+}
+
+/** The native binary with the simulators (FB_BIN overrides it). */
+export function simulatorBin() {
+  const target = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
+  return process.env.FB_BIN || join(target, "native", "facebridge");
+}
+
+/** The native simulators on a free loopback port; resolves to {child, url}. */
+export function startSimulator(bin, env) {
   const child = spawn(bin, ["simulate", "--listen", "127.0.0.1:0"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -42,25 +54,11 @@ function startSimulator(bin, env) {
 }
 
 /**
- * Starts everything. Resolves to {pageUrl, edgeUrl, simUrl, stats(), stop()}.
- * `port` is the static server's (0: any free one); `log` receives the
- * Worker's log lines.
+ * The edge Worker (edge/worker.mjs on pkg/) in workerd with every service
+ * pointed at `simUrl`, the service `secrets` and `bindings` (FB_* settings).
+ * Resolves to {mf, url}; `log` receives the Worker's output.
  */
-export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
-  const target = process.env.CARGO_TARGET_DIR || join(ROOT, "target");
-  const bin = simBin || process.env.FB_BIN || join(target, "native", "facebridge");
-  // Random per run: nothing here is a real credential, and nothing leaks by chance.
-  const secrets = Object.fromEntries(SECRET_NAMES.map((n) => [n, `dev-${randomBytes(9).toString("hex")}`]));
-  const key = randomBytes(32).toString("base64url");
-  const kid = "dev";
-  const audience = "http://facebridge-edge.local";
-  const sim = await startSimulator(bin, secrets);
-
-  // The page's origin must be known before the Worker starts (its allow-list).
-  const server = createServer();
-  await new Promise((r) => server.listen(port, "127.0.0.1", r));
-  const pageOrigin = `http://127.0.0.1:${server.address().port}`;
-
+export async function startEdge({ simUrl, secrets, bindings, log = () => {} }) {
   const mf = new Miniflare({
     modulesRoot: ROOT,
     modules: [
@@ -71,19 +69,47 @@ export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
     compatibilityDate: "2025-09-01",
     durableObjects: { JTI: "JtiLedger" },
     bindings: {
-      FB_EDGE_AUDIENCE: audience,
-      FB_TOKEN_KEYS: JSON.stringify({ [kid]: key }),
-      FB_ALLOWED_ORIGINS: pageOrigin,
-      FB_EDGE_DETECT_FACES: "true",
-      ...Object.fromEntries(PROVIDERS.map((p) => [`FB_${p.toUpperCase()}_BASE_URL`, sim.url])),
+      ...Object.fromEntries(PROVIDERS.map((p) => [`FB_${p.toUpperCase()}_BASE_URL`, simUrl])),
       ...secrets,
+      ...bindings,
     },
     handleRuntimeStdio(stdout, stderr) {
       stdout.on("data", (d) => log(d.toString()));
       stderr.on("data", (d) => log(d.toString()));
     },
   });
-  const edgeUrl = (await mf.ready).toString().replace(/\/$/, "");
+  return { mf, url: (await mf.ready).toString().replace(/\/$/, "") };
+}
+
+/**
+ * Starts everything. Resolves to {pageUrl, edgeUrl, simUrl, stats(), stop()}.
+ * `port` is the static server's (0: any free one); `log` receives the
+ * Worker's log lines.
+ */
+export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
+  // Random per run: nothing here is a real credential, and nothing leaks by chance.
+  const secrets = randomSecrets();
+  const key = randomBytes(32).toString("base64url");
+  const kid = "dev";
+  const audience = "http://facebridge-edge.local";
+  const sim = await startSimulator(simBin || simulatorBin(), secrets);
+
+  // The page's origin must be known before the Worker starts (its allow-list).
+  const server = createServer();
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
+  const pageOrigin = `http://127.0.0.1:${server.address().port}`;
+
+  const { mf, url: edgeUrl } = await startEdge({
+    simUrl: sim.url,
+    secrets,
+    bindings: {
+      FB_EDGE_AUDIENCE: audience,
+      FB_TOKEN_KEYS: JSON.stringify({ [kid]: key }),
+      FB_ALLOWED_ORIGINS: pageOrigin,
+      FB_EDGE_DETECT_FACES: "true",
+    },
+    log,
+  });
 
   const csp = [
     "default-src 'self'",

@@ -199,11 +199,7 @@ impl EdgeProxy {
         body: &[u8],
         now_s: f64,
     ) -> Result<(), JsValue> {
-        let resp = HttpResponse {
-            status,
-            content_type: content_type.as_deref(),
-            body,
-        };
+        let resp = answer(status, &content_type, body);
         self.edge
             .borrow_mut()
             .accept_valify_token(&resp, now_s.max(0.0) as u64)
@@ -220,11 +216,7 @@ impl EdgeProxy {
         body: &[u8],
         now_s: f64,
     ) -> Result<String, JsValue> {
-        let resp = HttpResponse {
-            status,
-            content_type: content_type.as_deref(),
-            body,
-        };
+        let resp = answer(status, &content_type, body);
         let g = self
             .edge
             .borrow()
@@ -256,11 +248,7 @@ impl EdgeProxy {
         body: &[u8],
     ) -> Result<String, JsValue> {
         let p = provider(provider_name)?;
-        let resp = HttpResponse {
-            status,
-            content_type: content_type.as_deref(),
-            body,
-        };
+        let resp = answer(status, &content_type, body);
         self.edge.borrow_mut().finish(p, &resp).map_err(edge_error)
     }
 
@@ -280,5 +268,14 @@ impl EdgeProxy {
             },
         };
         edge_error(e)
+    }
+}
+
+/// A service's answer as the Worker hands it over.
+fn answer<'a>(status: u16, content_type: &'a Option<String>, body: &'a [u8]) -> HttpResponse<'a> {
+    HttpResponse {
+        status,
+        content_type: content_type.as_deref(),
+        body,
     }
 }

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 import { serve } from "./serve.mjs";
 import { assertSameFaces, assertSamePrepared } from "./compare.mjs";
 
@@ -15,12 +15,7 @@ const offLoopback = [];
 
 before(async () => {
   ({ server, origin } = await serve(root));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run",
-      "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) offLoopback.push(r.url()); });
   page.on("console", (m) => { if (m.type() === "error") console.error("page:", m.text()); });

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 import { startStack, PROVIDERS } from "../../scripts/stack.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,14 +27,8 @@ before(async () => {
   const cam = join(tmp, "camera.y4m");
   execFileSync("ffmpeg", ["-v", "error", "-y", "-loop", "1", "-i", fixture("selfie-a.jpg"), "-t", "2", "-r", "10",
     "-vf", "scale=-2:440,pad=640:480:(ow-iw)/2:20:gray", "-pix_fmt", "yuv420p", cam]);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run",
-      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-      `--use-file-for-fake-video-capture=${cam}`,
-      "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
-  });
+  browser = await launchChromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-video-capture=${cam}`]);
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   await context.grantPermissions(["camera"], { origin: new URL(stack.pageUrl).origin });
   await context.addInitScript(() => {

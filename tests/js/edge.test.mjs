@@ -8,64 +8,36 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
 import { SignJWT, jwtVerify } from "jose";
+import { PROVIDERS, randomSecrets, simulatorBin, startEdge, startSimulator } from "../../scripts/stack.mjs";
 
 const root = new URL("../../", import.meta.url);
-const rootPath = fileURLToPath(root);
 const pkg = await import(new URL("pkg/facebridge.js", root));
 pkg.initSync({ module: readFileSync(new URL("pkg/facebridge_bg.wasm", root)) });
 const { FaceBridge, EdgeProxy, bodyDigest, matchRequestBody } = pkg;
 
 const gen = (f) => new Uint8Array(readFileSync(new URL(`tests/fixtures/generated/${f}`, root)));
-const targetDir = process.env.CARGO_TARGET_DIR || `${rootPath}target`;
-const simBin = process.env.FB_BIN || `${targetDir}/native/facebridge`;
 
 const ORIGIN = "http://127.0.0.1:5173";
 const AUD = "https://edge.facebridge.test";
 const KID = "2026-11";
 const KEY = randomBytes(32).toString("base64url");
-const SECRET_NAMES = [
-  "FB_BIOMETRIC_KZ_API_KEY", "FB_VALIFY_USERNAME", "FB_VALIFY_PASSWORD", "FB_VALIFY_CLIENT_ID",
-  "FB_VALIFY_CLIENT_SECRET", "FB_VALIFY_BUNDLE_KEY", "FB_BIOMETRY_TOKEN", "FB_CVS_API_KEY",
-  "FB_CVS_API_SECRET", "FB_AIGEN_KEY",
-];
-const secrets = Object.fromEntries(SECRET_NAMES.map((n) => [n, `s-${randomBytes(12).toString("hex")}`]));
-const PROVIDERS = ["biometric_kz", "valify", "biometry", "cvs", "aigen"];
+const secrets = randomSecrets("s-");
 
 let sim, simUrl, mf, edgeUrl;
 const logs = [];
 const seen = []; // every answer body, checked for secrets at the end
 
-async function startSimulator() {
-  sim = spawn(simBin, ["simulate", "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, ...secrets },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    sim.once("error", reject);
-    sim.stdout.once("data", (d) => resolve(d.toString().trim().split("\n")[0]));
-  });
-}
-
 const stats = async () => (await (await fetch(`${simUrl}/__sim/stats`)).json()).requests;
 const queueFault = (spec) => fetch(`${simUrl}/__sim/next-fault`, { method: "POST", body: spec });
 
 before(async () => {
-  simUrl = await startSimulator();
-  const bases = Object.fromEntries(PROVIDERS.map((p) => [`FB_${p.toUpperCase()}_BASE_URL`, simUrl]));
-  mf = new Miniflare({
-    modulesRoot: rootPath,
-    modules: [
-      { type: "ESModule", path: `${rootPath}edge/worker.mjs` },
-      { type: "ESModule", path: `${rootPath}pkg/facebridge.js` },
-      { type: "CompiledWasm", path: `${rootPath}pkg/facebridge_bg.wasm` },
-    ],
-    compatibilityDate: "2025-09-01",
-    durableObjects: { JTI: "JtiLedger" },
+  sim = await startSimulator(simulatorBin(), secrets);
+  simUrl = sim.url;
+  ({ mf, url: edgeUrl } = await startEdge({
+    simUrl,
+    secrets,
     bindings: {
       FB_EDGE_AUDIENCE: AUD,
       FB_TOKEN_KEYS: JSON.stringify({ [KID]: KEY, "2026-10": randomBytes(32).toString("hex") }),
@@ -74,20 +46,14 @@ before(async () => {
       FB_MAX_BODY_BYTES: String(4 << 20),
       FB_EDGE_DETECT_FACES: "true",
       FB_VALIFY_DIRECT: "true",
-      ...bases,
-      ...secrets,
     },
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on("data", (d) => logs.push(d.toString()));
-      stderr.on("data", (d) => logs.push(d.toString()));
-    },
-  });
-  edgeUrl = (await mf.ready).toString().replace(/\/$/, "");
+    log: (l) => logs.push(l),
+  }));
 });
 
 after(async () => {
   await mf?.dispose();
-  sim?.kill();
+  sim?.child.kill();
 });
 
 /** The customer's backend: what README's "Mint tokens in Node" shows. */
