@@ -23,6 +23,8 @@ async function paint(canvas, ctx, bytes) {
 async function inputsOf(spec) {
   const out = { frame: await get(spec.frame), samples: {} };
   for (const s of spec.samples) out.samples[s] = await get(`${spec.dir}/${s}`);
+  out.selfies = {};
+  for (const s of spec.selfies) out.selfies[s] = await get(`${spec.selfieDir}/${s}`);
   return out;
 }
 
@@ -39,6 +41,8 @@ async function common(spec, make) {
   r.boxes = {};
   for (const [name, bytes] of Object.entries(input.samples)) r.boxes[name] = await detect(bytes);
   r.frameBoxes = await detect(input.frame);
+  r.selfieBoxes = {};
+  for (const [name, bytes] of Object.entries(input.selfies)) r.selfieBoxes[name] = await detect(bytes);
   return r;
 }
 

@@ -21,8 +21,12 @@ const spec = {
   tflite: "/bench-out/anchors/face_detection_short_range_md.tflite",
   dir: "/tests/fixtures/photos",
   samples: ["sample1.jpg", "sample2.jpg", "sample3.jpg", "sample4.jpg", "sample5.jpg", "sample6.jpg"],
+  // Selfie-like 640×480 frames, one per face of the samples (benches/anchors/make_selfies.py).
+  selfieDir: "/bench-out/anchors/selfies",
+  selfies: JSON.parse(readFileSync(`${root}bench-out/anchors/selfies/index.json`, "utf8")),
 };
-const INPUTS = (u) => u.includes("/bench-out/anchors/frame") || u.includes("/bench-out/anchors/photo") || u.includes("/tests/fixtures/");
+const INPUTS = (u) => ["/bench-out/anchors/frame", "/bench-out/anchors/photo", "/bench-out/anchors/selfies/", "/tests/fixtures/"]
+  .some((p) => u.includes(p));
 
 const { server, origin } = await serve(root);
 const browser = await launchChromium();
@@ -77,11 +81,14 @@ function iou(a, b) {
   const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
-function agree(theirsKey, oursKey = "facebridge") {
+/** Matches the boxes of two libraries photo by photo: on the group photos and the frame, or on the selfie-like frames. */
+function agree(theirsKey, oursKey, photos) {
   const agreement = { perFace: [], oursOnly: 0, theirsOnly: 0 };
-  if (!results[theirsKey]?.boxes || !results[oursKey]?.boxes) return null;
-  const sets = spec.samples.map((s) => [s, results[oursKey].boxes[s], results[theirsKey].boxes[s]]);
-  sets.push(["frame-640x480.jpg", results[oursKey].frameBoxes, results[theirsKey].frameBoxes]);
+  const [o, t] = [results[oursKey], results[theirsKey]];
+  if (!o?.boxes || !t?.boxes) return null;
+  const sets = photos === "selfies"
+    ? spec.selfies.map((s) => [s, o.selfieBoxes[s], t.selfieBoxes[s]])
+    : [...spec.samples.map((s) => [s, o.boxes[s], t.boxes[s]]), ["frame-640x480.jpg", o.frameBoxes, t.frameBoxes]];
   for (const [s, oursB, theirsB] of sets) {
     // Greedy matching by IoU, best pairs first.
     const pairs = [];
@@ -101,14 +108,19 @@ function agree(theirsKey, oursKey = "facebridge") {
   agreement.shareAtLeast08 = n ? agreement.perFace.filter((f) => f.iou >= 0.8).length / n : null;
   return agreement;
 }
-const agreement = {
-  tasksVision: agree("tasksVision"),
-  legacyMediapipe: agree("legacyMediapipe"),
-  tasksVisionSamePixels: agree("tasksVision", "facebridgePixels"),
-  legacyMediapipeSamePixels: agree("legacyMediapipe", "facebridgePixels"),
-  // The noise floor: the two MediaPipe builds of the same weights against each other.
-  mediapipeVsMediapipe: agree("tasksVision", "legacyMediapipe"),
-};
+// [label, first, second]: "ours" is the first side unless it says otherwise.
+const PAIRS = [
+  ["ours vs tasks-vision", "facebridge", "tasksVision"],
+  ["ours vs legacy MediaPipe", "facebridge", "legacyMediapipe"],
+  ["ours on the browser's decoding vs tasks-vision", "facebridgePixels", "tasksVision"],
+  ["ours on the browser's decoding vs legacy MediaPipe", "facebridgePixels", "legacyMediapipe"],
+  // The noise floor: the two MediaPipe builds of the same weights.
+  ["legacy MediaPipe vs tasks-vision", "legacyMediapipe", "tasksVision"],
+];
+const agreement = {};
+for (const photos of ["groups", "selfies"]) {
+  agreement[photos] = Object.fromEntries(PAIRS.map(([label, a, b]) => [label, agree(b, a, photos)]));
+}
 results.agreement = agreement;
 writeFileSync(root + "bench-out/anchors.json", JSON.stringify(results, null, 2));
 
@@ -141,18 +153,22 @@ lines.push("|---|---|---|---|---|");
 lines.push(`| max side 2048 | ${ms(c.ours2048)} | ${ms(c.bic2048)} | ${ratio(c.ours2048.median, c.bic2048.median)} | ${c.outBytes.ours2048} / ${c.outBytes.bic2048} |`);
 lines.push(`| no resize | ${ms(c.oursNoResize)} | ${ms(c.bicNoResize)} | ${ratio(c.oursNoResize.median, c.bicNoResize.median)} | ${c.outBytes.oursNoResize} / ${c.outBytes.bicNoResize} |`);
 lines.push("");
-for (const [label, k] of [["tasks-vision", "tasksVision"], ["legacy MediaPipe", "legacyMediapipe"],
-  ["tasks-vision, ours on the browser's decoding", "tasksVisionSamePixels"], ["legacy MediaPipe, ours on the browser's decoding", "legacyMediapipeSamePixels"],
-  ["tasks-vision, measured against legacy MediaPipe instead of ours (the two MediaPipe builds)", "mediapipeVsMediapipe"]]) {
-  const ag = agreement[k];
-  if (!ag || !ag.perFace.length) {
-    lines.push(`Box agreement with ${label}: not computed.`);
-    continue;
+lines.push(`Box agreement (same short-range weights, score ≥ 0.5, greedy matching at IoU > 0.3): on sample1–6 and the 640×480 frame ("groups"), and on ${spec.selfies.length} selfie-like 640×480 crops, one per face of sample1–6 ("selfies").`);
+lines.push("");
+lines.push("| pair | photos | faces matched | IoU median (min) | share ≥ 0.8 | found by one side only (first / second) |");
+lines.push("|---|---|---|---|---|---|");
+for (const photos of ["groups", "selfies"]) {
+  for (const [label] of PAIRS) {
+    const ag = agreement[photos][label];
+    if (!ag || !ag.perFace.length) {
+      lines.push(`| ${label} | ${photos} | not computed |||||`);
+      continue;
+    }
+    const ious = ag.perFace.map((f) => f.iou).sort((a, b) => a - b);
+    lines.push(`| ${label} | ${photos} | ${ious.length} | ${ious[ious.length >> 1].toFixed(3)} (${ious[0].toFixed(3)}) | ${(ag.shareAtLeast08 * 100).toFixed(1)} % | ${ag.oursOnly} / ${ag.theirsOnly} |`);
   }
-  const ious = ag.perFace.map((f) => f.iou).sort((a, b) => a - b);
-  lines.push(`Box agreement with ${label} (same short-range weights, score ≥ 0.5) on sample1–6 and the 640×480 frame: ${ious.length} faces matched, IoU median ${ious[ious.length >> 1].toFixed(3)} (min ${ious[0].toFixed(3)}), ${(ag.shareAtLeast08 * 100).toFixed(1)} % at or above 0.8; ${ag.oursOnly} found only by us, ${ag.theirsOnly} only by ${label}.`);
-  lines.push("");
 }
+lines.push("");
 const table = lines.join("\n");
 writeFileSync(root + "bench-out/anchors.md", table + "\n");
 console.log(table);

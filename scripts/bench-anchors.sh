@@ -30,6 +30,10 @@ ffmpeg -v error -y -i tests/fixtures/photos/sample2.jpg \
   -vf "crop=587:440:1260:73,scale=640:480" -q:v 3 "$out/frame-640x480.jpg"
 ffmpeg -v error -y -i tests/fixtures/photos/sample1.jpg \
   -vf "scale=4032:3024:flags=bicubic,noise=alls=7:allf=t:all_seed=42" -q:v 2 "$out/photo-12mp.jpg"
+# Selfie-like frames, one per face of sample1–6, for box agreement.
+cargo build --profile native --features native --quiet
+python3 benches/anchors/make_selfies.py "${CARGO_TARGET_DIR:-target}/native/facebridge" \
+  tests/fixtures/photos "$out/selfies"
 echo "inputs: $(stat -c %s "$out/frame-640x480.jpg") B frame, $(stat -c %s "$out/photo-12mp.jpg") B 12 MP photo" >&2
 
 node benches/anchors.mjs
