@@ -24,41 +24,28 @@ use tract_core::ops::nn::DataFormat;
 #[derive(Debug, Clone)]
 pub(crate) struct Depthwise3x3 {
     channels: usize,
-    /// Input height and width.
-    h: usize,
-    w: usize,
     stride: usize,
-    /// Zero rows above / below, zero columns left / right.
-    pad: [usize; 4],
-    oh: usize,
-    ow: usize,
+    f: super::Frame,
     /// `channels × 9` taps, row-major per channel.
     kernel: Arc<Vec<f32>>,
     bias: Arc<Vec<f32>>,
 }
 
 impl Depthwise3x3 {
-    fn padded_w(&self) -> usize {
-        self.pad[2] + self.w + self.pad[3]
-    }
-    fn padded_h(&self) -> usize {
-        self.pad[0] + self.h + self.pad[1]
-    }
-
     /// The convolution of `input` (`channels × h × w`) into `output`
     /// (`channels × oh × ow`).
     fn run(&self, input: &[f32], output: &mut [f32]) {
-        let (pw, ph) = (self.padded_w(), self.padded_h());
+        let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         let mut plane = vec![0f32; pw * ph];
         for c in 0..self.channels {
-            let src = &input[c * self.h * self.w..][..self.h * self.w];
+            let src = &input[c * self.f.h * self.f.w..][..self.f.h * self.f.w];
             // The border of `plane` stays zero; only the inside is rewritten.
-            for (y, line) in src.chunks_exact(self.w).enumerate() {
-                plane[(y + self.pad[0]) * pw + self.pad[2]..][..self.w].copy_from_slice(line);
+            for (y, line) in src.chunks_exact(self.f.w).enumerate() {
+                plane[(y + self.f.pad[0]) * pw + self.f.pad[2]..][..self.f.w].copy_from_slice(line);
             }
             let k: &[f32; 9] = self.kernel[c * 9..][..9].try_into().unwrap_or(&[0.0; 9]);
-            let dst = &mut output[c * self.oh * self.ow..][..self.oh * self.ow];
-            for (oy, out) in dst.chunks_exact_mut(self.ow).enumerate() {
+            let dst = &mut output[c * self.f.oh * self.f.ow..][..self.f.oh * self.f.ow];
+            for (oy, out) in dst.chunks_exact_mut(self.f.ow).enumerate() {
                 let rows = [0, 1, 2].map(|ky| &plane[(oy * self.stride + ky) * pw..][..pw]);
                 if self.stride == 1 {
                     row::<1>(out, k, self.bias[c], rows);
@@ -106,8 +93,8 @@ stateless_op!(Depthwise3x3);
 impl Depthwise3x3 {
     fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let shapes = (
-            [1, self.channels, self.h, self.w],
-            [1, self.channels, self.oh, self.ow],
+            [1, self.channels, self.f.h, self.f.w],
+            [1, self.channels, self.f.oh, self.f.ow],
         );
         super::eval_f32("Depthwise3x3", inputs, shapes, |i, o| self.run(i, o))
     }
@@ -116,7 +103,7 @@ impl Depthwise3x3 {
 impl TypedOp for Depthwise3x3 {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         ensure!(inputs.len() == 1);
-        Ok(tvec!(f32::fact([1, self.channels, self.oh, self.ow])))
+        Ok(tvec!(f32::fact([1, self.channels, self.f.oh, self.f.ow])))
     }
     as_op!();
 }
@@ -165,31 +152,19 @@ pub(super) fn replacement(
     {
         return Ok(None);
     }
-    let bias: Vec<f32> = match bias.len() {
-        1 => vec![bias.as_slice::<f32>()?[0]; c],
-        n if n == c => bias.as_slice::<f32>()?.to_vec(),
-        _ => return Ok(None),
+    let Some(bias) = super::conv_bias(&bias, c)? else {
+        return Ok(None);
     };
-    let padding = spec.computed_padding(&[h, w]);
-    let [py, px] = padding.as_slice() else {
+    let Some(f) = super::Frame::of(spec, h, w, 3, stride) else {
         return Ok(None);
     };
     let op = Depthwise3x3 {
         channels: c,
-        h,
-        w,
+        f,
         stride,
-        pad: [py.pad_before, py.pad_after, px.pad_before, px.pad_after],
-        oh: py.convoluted,
-        ow: px.convoluted,
         kernel: Arc::new(kernel.as_slice::<f32>()?.to_vec()),
         bias: Arc::new(bias),
     };
-    // The last tap read must lie inside the padded plane.
-    let fits = |o: usize, padded: usize| o == 0 || (o - 1) * stride + 3 <= padded;
-    if !fits(op.oh, op.padded_h()) || !fits(op.ow, op.padded_w()) {
-        return Ok(None);
-    }
     Ok(Some(op))
 }
 

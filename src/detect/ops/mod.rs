@@ -34,13 +34,19 @@ macro_rules! stateless_op {
 }
 
 mod depthwise;
+mod gemm;
 mod maxpool;
 mod pointwise;
 mod simd;
+mod stem;
+
+use std::sync::Arc;
 
 use tract_core::internal::*;
-use tract_core::ops::cnn::{Conv, MaxPool};
+use tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_core::ops::cnn::{Conv, MaxPool, PoolSpec};
 use tract_core::ops::einsum::EinSum;
+use tract_core::ops::math::Max;
 
 /// Replaces every BlazeFace-shaped depthwise `Conv`, 2×2 `MaxPool` and 1×1
 /// convolution (with its bias, shortcut and ReLU) of a decluttered model with
@@ -51,8 +57,12 @@ pub(crate) fn install(model: &mut TypedModel) -> TractResult<usize> {
         let node = model.node(id);
         let op: Option<(Box<dyn TypedOp>, TVec<OutletId>, usize)> =
             if let Some(conv) = node.op_as::<Conv>() {
-                depthwise::replacement(model, node, conv)?
-                    .map(|op| (Box::new(op) as _, tvec!(node.inputs[0]), id))
+                if let Some(op) = depthwise::replacement(model, node, conv)? {
+                    Some((Box::new(op) as _, tvec!(node.inputs[0]), id))
+                } else {
+                    stem::replacement(model, node, conv)?
+                        .map(|(op, last)| (Box::new(op) as _, tvec!(node.inputs[0]), last))
+                }
             } else if let Some(pool) = node.op_as::<MaxPool>() {
                 maxpool::replacement(model, node, pool)?
                     .map(|op| (Box::new(op) as _, tvec!(node.inputs[0]), id))
@@ -76,6 +86,101 @@ pub(crate) fn install(model: &mut TypedModel) -> TractResult<usize> {
     }
     model.compact()?;
     Ok(replaced)
+}
+
+/// Where a convolution reads and writes: input size, zero padding (rows
+/// above and below, columns left and right) and output size.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    h: usize,
+    w: usize,
+    pad: [usize; 4],
+    oh: usize,
+    ow: usize,
+}
+
+impl Frame {
+    /// tract's padding for a `k`×`k` kernel at `stride` over `h`×`w`;
+    /// `None` unless the output is not empty and every tap reads inside the
+    /// padded plane.
+    fn of(spec: &PoolSpec, h: usize, w: usize, k: usize, stride: usize) -> Option<Frame> {
+        let padding = spec.computed_padding(&[h, w]);
+        let [py, px] = padding.as_slice() else {
+            return None;
+        };
+        let f = Frame {
+            h,
+            w,
+            pad: [py.pad_before, py.pad_after, px.pad_before, px.pad_after],
+            oh: py.convoluted,
+            ow: px.convoluted,
+        };
+        let fits = |o: usize, padded: usize| o > 0 && (o - 1) * stride + k <= padded;
+        (fits(f.oh, f.padded_h()) && fits(f.ow, f.padded_w())).then_some(f)
+    }
+    fn padded_w(&self) -> usize {
+        self.pad[2] + self.w + self.pad[3]
+    }
+    fn padded_h(&self) -> usize {
+        self.pad[0] + self.h + self.pad[1]
+    }
+}
+
+/// A convolution's constant bias as `c` values (it may be one for all).
+fn conv_bias(bias: &Tensor, c: usize) -> TractResult<Option<Vec<f32>>> {
+    Ok(match bias.len() {
+        1 => Some(vec![bias.as_slice::<f32>()?[0]; c]),
+        n if n == c => Some(bias.as_slice::<f32>()?.to_vec()),
+        _ => None,
+    })
+}
+
+/// The constant f32 value of `outlet`, if it has one.
+fn konst(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tensor>>> {
+    let fact = model.outlet_fact(outlet)?;
+    Ok(fact
+        .konst
+        .clone()
+        .filter(|k| k.datum_type() == f32::datum_type()))
+}
+
+/// The one node reading `node`'s output, if it is the only reader and the
+/// output is not a model output.
+fn only_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
+    let outlet = OutletId::new(node, 0);
+    let next = &model.node(node).outputs[0].successors;
+    if next.len() != 1 || model.output_outlets()?.contains(&outlet) {
+        return Ok(None);
+    }
+    Ok(Some(next[0].node))
+}
+
+/// `node` as a binary op of kind `B` between `prev`'s output and another
+/// outlet; returns the other outlet.
+fn binary_with<B: BinMiniOp>(model: &TypedModel, node: usize, prev: usize) -> Option<OutletId> {
+    let n = model.node(node);
+    let op = n.op_as::<TypedBinOp>()?;
+    if !op.0.is::<B>() || op.1.is_some() || n.inputs.len() != 2 {
+        return None;
+    }
+    match (n.inputs[0].node == prev, n.inputs[1].node == prev) {
+        (true, false) => Some(n.inputs[1]),
+        (false, true) => Some(n.inputs[0]),
+        _ => None,
+    }
+}
+
+/// Whether `node` is `max(prev, 0)`, a ReLU of `prev`'s output, keeping its shape.
+fn is_relu(model: &TypedModel, node: usize, prev: usize) -> TractResult<bool> {
+    let Some(zero) = binary_with::<Max>(model, node, prev) else {
+        return Ok(false);
+    };
+    let Some(zero) = konst(model, zero)? else {
+        return Ok(false);
+    };
+    let same = model.outlet_fact(OutletId::new(node, 0))?.shape
+        == model.outlet_fact(OutletId::new(prev, 0))?.shape;
+    Ok(same && zero.len() == 1 && zero.as_slice::<f32>()?[0] == 0.0)
 }
 
 /// Evaluates a one-input f32 operator: checks the input is `shapes.0`, makes
@@ -111,6 +216,17 @@ mod testing {
             .map(|i| ((i * 7919 + seed * 104729) % 1000) as f32 / 500.0 - 1.0)
             .collect();
         Tensor::from_shape(shape, &v).unwrap()
+    }
+
+    /// `max(y, 0)` wired after `y`.
+    pub(super) fn relu(m: &mut TypedModel, y: OutletId) -> OutletId {
+        let zero = Tensor::zero::<f32>(&[1, 1, 1, 1]).unwrap();
+        let zero = m
+            .add_const(format!("{}.zero", m.node(y.node).name), zero)
+            .unwrap();
+        let name = format!("{}.relu", m.node(y.node).name);
+        m.wire_node(name, tract_core::ops::math::max(), &[y, zero])
+            .unwrap()[0]
     }
 
     /// Installs ours in a copy of `theirs`, checks `replaced` operators went

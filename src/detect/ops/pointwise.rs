@@ -13,16 +13,11 @@ use std::sync::Arc;
 
 use tract_core::internal::*;
 use tract_core::ops::array::TypedConcat;
-use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::einsum::EinSum;
-use tract_core::ops::math::{Add, Max};
+use tract_core::ops::math::Add;
 
-use super::simd::F32x4;
-
-/// Output channels per step.
-const CO: usize = 4;
-/// Pixels per step.
-const PX: usize = 8;
+use super::gemm::{self, CO, PX, Pixels, Store};
+use super::{binary_with, konst, only_successor};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Pointwise {
@@ -40,57 +35,27 @@ pub(crate) struct Pointwise {
 }
 
 impl Pointwise {
-    fn blocks(&self) -> usize {
-        self.cout.div_ceil(CO)
-    }
-
     fn run(&self, x: &[f32], shortcut: Option<&[f32]>, out: &mut [f32]) {
         let hw = self.h * self.w;
         // The PX pixels of every input channel, side by side: the planes are
         // a power of two apart, so reading them in place for every block of
         // output channels would keep evicting each other from the L1 cache.
-        let mut xs = vec![[[0f32; 4]; 2]; self.cin];
+        let mut xs: Vec<Pixels> = vec![[[0.0; 4]; 2]; self.cin];
+        let mut store = Store {
+            out,
+            plane: hw,
+            cout: self.cout,
+            shortcut: shortcut.zip(self.shortcut),
+            relu: self.relu,
+        };
         for p in (0..hw).step_by(PX) {
             for (ci, dst) in xs.iter_mut().enumerate() {
                 let src = &x[ci * hw + p..][..PX];
                 dst[0].copy_from_slice(&src[..4]);
                 dst[1].copy_from_slice(&src[4..]);
             }
-            for b in 0..self.blocks() {
-                let w = &self.weights[b * self.cin * CO..][..self.cin * CO];
-                let mut acc: [[F32x4; 2]; CO] = std::array::from_fn(|j| {
-                    let bias = F32x4::splat(self.bias.get(b * CO + j).copied().unwrap_or(0.0));
-                    [bias; 2]
-                });
-                for (w4, xv) in w.chunks_exact(CO).zip(&xs) {
-                    let (lo, hi) = (F32x4::load(&xv[0]), F32x4::load(&xv[1]));
-                    for (row, wj) in acc.iter_mut().zip(w4) {
-                        let wj = F32x4::splat(*wj);
-                        row[0] = row[0].mul_add(wj, lo);
-                        row[1] = row[1].mul_add(wj, hi);
-                    }
-                }
-                for (j, mut row) in acc.into_iter().enumerate() {
-                    let co = b * CO + j;
-                    if co >= self.cout {
-                        break;
-                    }
-                    if let (Some(s), Some(cs)) = (shortcut, self.shortcut)
-                        && co < cs
-                    {
-                        let s = &s[co * hw + p..][..PX];
-                        for (half, v) in row.iter_mut().zip(s.chunks_exact(4)) {
-                            *half = half.add(F32x4::load(v.try_into().unwrap_or(&[0.0; 4])));
-                        }
-                    }
-                    let dst = &mut out[co * hw + p..][..PX];
-                    for (half, d) in row.into_iter().zip(dst.chunks_exact_mut(4)) {
-                        let half = if self.relu { half.relu() } else { half };
-                        if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
-                            half.store(d);
-                        }
-                    }
-                }
+            for b in 0..self.cout.div_ceil(CO) {
+                store.put(gemm::block(&self.weights, b, &self.bias, &xs), b, p);
             }
         }
     }
@@ -133,45 +98,6 @@ impl TypedOp for Pointwise {
         Ok(tvec!(f32::fact([1, self.cout, self.h, self.w])))
     }
     as_op!();
-}
-
-/// The constant f32 value of `outlet`, if it has one.
-fn konst(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tensor>>> {
-    let fact = model.outlet_fact(outlet)?;
-    Ok(fact
-        .konst
-        .clone()
-        .filter(|k| k.datum_type() == f32::datum_type()))
-}
-
-/// The one node reading `node`'s output, if it is the only reader and the
-/// output is not a model output.
-fn only_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
-    let outlet = OutletId::new(node, 0);
-    let next = &model.node(node).outputs[0].successors;
-    if next.len() != 1 || model.output_outlets()?.contains(&outlet) {
-        return Ok(None);
-    }
-    Ok(Some(next[0].node))
-}
-
-/// `node` as a binary op of kind `B` between `prev`'s output and another
-/// outlet; returns the other outlet.
-fn binary_with<B: tract_core::ops::binary::BinMiniOp>(
-    model: &TypedModel,
-    node: usize,
-    prev: usize,
-) -> Option<OutletId> {
-    let n = model.node(node);
-    let op = n.op_as::<TypedBinOp>()?;
-    if !op.0.is::<B>() || op.1.is_some() || n.inputs.len() != 2 {
-        return None;
-    }
-    match (n.inputs[0].node == prev, n.inputs[1].node == prev) {
-        (true, false) => Some(n.inputs[1]),
-        (false, true) => Some(n.inputs[0]),
-        _ => None,
-    }
 }
 
 /// A shortcut padded with zero channels (`Concat` on axis 1 of `[s, zeros]`)
@@ -277,29 +203,18 @@ pub(super) fn replacement(
     }
     // ReLU: Max with a constant zero.
     if let Some(next) = only_successor(model, last)?
-        && let Some(z) = binary_with::<Max>(model, next, last)
-        && let Some(z) = konst(model, z)?
-        && z.len() == 1
-        && z.as_slice::<f32>()?[0] == 0.0
-        && same_shape(OutletId::new(next, 0))?
+        && super::is_relu(model, next, last)?
     {
         relu = true;
         last = next;
     }
 
-    let mut packed = vec![0f32; cout.div_ceil(CO) * cin * CO];
-    let wt = weights.as_slice::<f32>()?;
-    for co in 0..cout {
-        for ci in 0..cin {
-            packed[(co / CO * cin + ci) * CO + co % CO] = wt[co * cin + ci];
-        }
-    }
     let op = Pointwise {
         cin,
         cout,
         h,
         w,
-        weights: Arc::new(packed),
+        weights: Arc::new(gemm::pack(weights.as_slice::<f32>()?, cout, cin)),
         bias: Arc::new(bias),
         shortcut,
         relu,
@@ -341,10 +256,7 @@ mod tests {
             y = m.wire_node("shortcut", math::add(), &[y, s]).unwrap()[0];
         }
         if relu {
-            let zero = m
-                .add_const("zero", Tensor::zero::<f32>(&[1, 1, 1, 1]).unwrap())
-                .unwrap();
-            y = m.wire_node("relu", math::max(), &[y, zero]).unwrap()[0];
+            y = super::super::testing::relu(&mut m, y);
         }
         m.set_output_outlets(&[y]).unwrap();
         m

@@ -1,0 +1,229 @@
+//! BlazeFace's first layer: a k×k convolution at stride 2 over the 3 colour
+//! planes, then a ReLU, as one tract operator. tract runs it as im2col and a
+//! packed matrix product, then a separate ReLU pass (a libm `fmaxf` per value
+//! in the wasm); that was a quarter of the short-range model's time in the
+//! wasm once the other layers were ours.
+//!
+//! Each input plane is zero-padded once and split into its even and odd
+//! columns, so that the taps of 8 neighbouring outputs at stride 2 are 8
+//! contiguous values; they are gathered per 8 outputs (`k·k·cin` rows) and fed
+//! to the same micro-kernel as the 1×1 convolutions.
+
+use std::sync::Arc;
+
+use tract_core::internal::*;
+use tract_core::ops::cnn::{Conv, KernelFormat};
+use tract_core::ops::nn::DataFormat;
+
+use super::gemm::{self, CO, PX, Pixels, Store};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Stem {
+    cin: usize,
+    cout: usize,
+    k: usize,
+    f: super::Frame,
+    /// Weights packed for the micro-kernel, inputs in (ci, ky, kx) order.
+    weights: Arc<Vec<f32>>,
+    bias: Arc<Vec<f32>>,
+    relu: bool,
+}
+
+impl Stem {
+    fn run(&self, x: &[f32], out: &mut [f32]) {
+        let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
+        // Even and odd columns of each padded plane: [ci][row][column / 2].
+        let half = pw.div_ceil(2);
+        let mut even = vec![0f32; self.cin * ph * half];
+        let mut odd = vec![0f32; self.cin * ph * half];
+        for ci in 0..self.cin {
+            for y in 0..self.f.h {
+                let src = &x[(ci * self.f.h + y) * self.f.w..][..self.f.w];
+                let row = (ci * ph + y + self.f.pad[0]) * half;
+                for (i, v) in src.iter().enumerate() {
+                    let col = i + self.f.pad[2];
+                    let dst = if col.is_multiple_of(2) {
+                        &mut even
+                    } else {
+                        &mut odd
+                    };
+                    dst[row + col / 2] = *v;
+                }
+            }
+        }
+        let taps = self.cin * self.k * self.k;
+        let mut xs: Vec<Pixels> = vec![[[0.0; 4]; 2]; taps];
+        let mut store = Store {
+            out,
+            plane: self.f.oh * self.f.ow,
+            cout: self.cout,
+            shortcut: None,
+            relu: self.relu,
+        };
+        for oy in 0..self.f.oh {
+            for ox in (0..self.f.ow).step_by(PX) {
+                // Output column ox + i reads padded column 2(ox + i) + kx.
+                for (t, dst) in xs.iter_mut().enumerate() {
+                    let (ci, ky, kx) = (t / (self.k * self.k), t / self.k % self.k, t % self.k);
+                    let plane = if kx % 2 == 0 { &even } else { &odd };
+                    let row = (ci * ph + 2 * oy + ky) * half;
+                    let src = &plane[row + ox + kx / 2..][..PX];
+                    dst[0].copy_from_slice(&src[..4]);
+                    dst[1].copy_from_slice(&src[4..]);
+                }
+                for b in 0..self.cout.div_ceil(CO) {
+                    let acc = gemm::block(&self.weights, b, &self.bias, &xs);
+                    store.put(acc, b, oy * self.f.ow + ox);
+                }
+            }
+        }
+    }
+
+    fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let shapes = (
+            [1, self.cin, self.f.h, self.f.w],
+            [1, self.cout, self.f.oh, self.f.ow],
+        );
+        super::eval_f32("Stem", inputs, shapes, |i, o| self.run(i, o))
+    }
+}
+
+stateless_op!(Stem);
+
+impl TypedOp for Stem {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 1);
+        Ok(tvec!(f32::fact([1, self.cout, self.f.oh, self.f.ow])))
+    }
+    as_op!();
+}
+
+/// Ours for `conv` (and the ReLU after it) if it is a dense stride-2
+/// convolution of a few planes, as BlazeFace's first layer: the operator and
+/// the last node it stands for.
+pub(super) fn replacement(
+    model: &TypedModel,
+    node: &TypedNode,
+    conv: &Conv,
+) -> TractResult<Option<(Stem, usize)>> {
+    let spec = &conv.pool_spec;
+    let k = spec.kernel_shape.first().copied().unwrap_or(0);
+    if conv.q_params.is_some()
+        || conv.group != 1
+        || spec.data_format != DataFormat::NCHW
+        || conv.kernel_fmt != KernelFormat::OIHW
+        || spec.kernel_shape.as_slice() != [k, k]
+        || !(1..=7).contains(&k)
+        || *spec.strides() != [2, 2]
+        || spec.dilations().iter().any(|d| *d != 1)
+        || node.inputs.len() != 3
+    {
+        return Ok(None);
+    }
+    let (cin, cout) = (spec.input_channels, spec.output_channels);
+    let input = model.outlet_fact(node.inputs[0])?;
+    let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
+        return Ok(None);
+    };
+    let konst = |i: usize| -> TractResult<Option<Arc<Tensor>>> {
+        let fact = model.outlet_fact(node.inputs[i])?;
+        Ok(fact
+            .konst
+            .clone()
+            .filter(|t| t.datum_type() == f32::datum_type()))
+    };
+    let (Some(weights), Some(bias)) = (konst(1)?, konst(2)?) else {
+        return Ok(None);
+    };
+    if c != cin
+        || cin > 4
+        || input.datum_type != f32::datum_type()
+        || weights.len() != cout * cin * k * k
+    {
+        return Ok(None);
+    }
+    let Some(bias) = super::conv_bias(&bias, cout)? else {
+        return Ok(None);
+    };
+    // Whole blocks of output pixels.
+    let Some(f) = super::Frame::of(spec, h, w, k, 2).filter(|f| f.ow.is_multiple_of(PX)) else {
+        return Ok(None);
+    };
+    let mut op = Stem {
+        cin,
+        cout,
+        k,
+        f,
+        weights: Arc::new(gemm::pack(weights.as_slice::<f32>()?, cout, cin * k * k)),
+        bias: Arc::new(bias),
+        relu: false,
+    };
+    let mut last = node.id;
+    if let Some(next) = super::only_successor(model, last)?
+        && super::is_relu(model, next, last)?
+    {
+        op.relu = true;
+        last = next;
+    }
+    Ok(Some((op, last)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{compare, tensor};
+    use super::*;
+    use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
+
+    /// tract's `Conv` (and a ReLU when `relu`), as BlazeFace's first layer.
+    fn stem(
+        cin: usize,
+        cout: usize,
+        hw: usize,
+        k: usize,
+        pad: PaddingSpec,
+        relu: bool,
+    ) -> TypedModel {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact([1, cin, hw, hw])).unwrap();
+        let w = m.add_const("w", tensor(&[cout, cin, k, k], 1)).unwrap();
+        let b = m.add_const("b", tensor(&[cout], 2)).unwrap();
+        let conv = Conv {
+            pool_spec: PoolSpec {
+                data_format: DataFormat::NCHW,
+                kernel_shape: tvec!(k, k),
+                padding: pad,
+                dilations: None,
+                strides: Some(tvec!(2, 2)),
+                input_channels: cin,
+                output_channels: cout,
+            },
+            kernel_fmt: KernelFormat::OIHW,
+            group: 1,
+            q_params: None,
+        };
+        let mut y = m.wire_node("conv", conv, &[x, w, b]).unwrap()[0];
+        if relu {
+            y = super::super::testing::relu(&mut m, y);
+        }
+        m.set_output_outlets(&[y]).unwrap();
+        m
+    }
+
+    #[test]
+    fn agrees_with_tract_on_blazeface_first_layers() {
+        let blazeface = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(2, 2));
+        for (cin, cout, hw, k, pad, relu) in [
+            (3, 24, 128, 5, blazeface(), true),
+            (3, 24, 32, 5, blazeface(), false),
+            (2, 6, 16, 3, PaddingSpec::SameUpper, true),
+            (1, 5, 17, 3, PaddingSpec::Valid, true),
+        ] {
+            let x = tensor(&[1, cin, hw, hw], 3);
+            let worst = compare(stem(cin, cout, hw, k, pad.clone(), relu), 1, &[x]);
+            assert!(
+                worst < 1e-4,
+                "{cin}→{cout} {hw}² k{k} {pad:?}: off by {worst}"
+            );
+        }
+    }
+}
