@@ -39,11 +39,24 @@ wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
 if [ -n "$WASM_OPT" ]; then
   bin=node_modules/.bin/wasm-opt
   [ -x "$bin" ] || { echo "wasm-opt missing: run scripts/setup.sh" >&2; exit 1; }
-  start=$(date +%s)
-  # shellcheck disable=SC2086
-  "$bin" $WASM_OPT_ARGS "$wasm" -o "$wasm.opt"
-  mv "$wasm.opt" "$wasm"
-  echo "wasm-opt $WASM_OPT_ARGS: $(( $(date +%s) - start )) s"
+  # binaryen takes about 100 s here; the same input, arguments and binaryen
+  # give the same output, so keep the last few results.
+  cache="${FB_CACHE:-$HOME/.cache/facebridge}/wasm-opt"
+  key=$({ sha256sum < "$wasm"; echo "$WASM_OPT_ARGS"; "$bin" --version; } | sha256sum | cut -c1-32)
+  if [ -f "$cache/$key.wasm" ]; then
+    cp "$cache/$key.wasm" "$wasm"
+    echo "wasm-opt: unchanged input, cached output ($key)"
+  else
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    "$bin" $WASM_OPT_ARGS "$wasm" -o "$wasm.opt"
+    mv "$wasm.opt" "$wasm"
+    echo "wasm-opt $WASM_OPT_ARGS: $(( $(date +%s) - start )) s"
+    mkdir -p "$cache"
+    cp "$wasm" "$cache/$key.wasm.part" && mv "$cache/$key.wasm.part" "$cache/$key.wasm"
+    # shellcheck disable=SC2012
+    ls -t "$cache"/*.wasm | tail -n +5 | xargs -r rm -f
+  fi
 fi
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
