@@ -85,6 +85,7 @@ let md = `Chromium ${version}, Node ${process.version}, ${new Date().toISOString
 md += "| step | native | wasm in Node | wasm in Chromium | Node/native | Chromium/native |\n|---|---|---|---|---|---|\n";
 for (const [label, k] of rows) md += `| ${label} | ${f(native[k])} | ${f(node[k])} | ${f(chrome[k])} | ${ratio(node[k], native[k])} | ${ratio(chrome[k], native[k])} |\n`;
 md += `| cold start → first detection (ms) | – | ${f(node.coldStartToFirstDetection)} | ${f(chrome.coldStartToFirstDetection)} | | |\n`;
+md += `| … of which fetch, compile and instantiate (ms) | – | ${f(node.coldStartInstantiate)} | ${f(chrome.coldStartInstantiate)} | | |\n`;
 md += `\nDecode of the 12 MP JPEG, native: full ${f(native.decode12mp_full)} ms; at reduced DCT scale for a 1024 px target ${f(native.decode12mp_for1024)} ms.\n`;
 md += `\nPeak memory of one 12 MP prepare (no resize): native RSS ${(nativePeak.peakRssKiB / 1024).toFixed(0)} MiB (process base ${(nativePeak.baseRssKiB / 1024).toFixed(0)} MiB); wasm linear memory ${(nodePeak.wasmMemoryPeak / 2 ** 20).toFixed(0)} MiB in Node, ${(chromePeak.wasmMemoryPeak / 2 ** 20).toFixed(0)} MiB in Chromium.\n`;
 md += `\nSize: wasm ${(size.wasmRaw / 1e6).toFixed(2)} MB raw, ${(size.wasmGzip / 1e6).toFixed(2)} MB gzip -9; JS glue ${(size.jsRaw / 1e3).toFixed(1)} kB raw, ${(size.jsGzip / 1e3).toFixed(1)} kB gzip.\n`;
