@@ -17,6 +17,8 @@
 use std::sync::Arc;
 
 use tract_core::internal::*;
+
+use super::simd::F32x4;
 use tract_core::ops::cnn::{Conv, KernelFormat};
 use tract_core::ops::nn::DataFormat;
 
@@ -67,6 +69,25 @@ fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 
     let ow = out.len();
     let body = ow - ow % LANES;
     for x in (0..body).step_by(LANES) {
+        if S == 1 {
+            // Stride 1: the 8 inputs of a tap are contiguous, two lanes.
+            let mut acc = [F32x4::splat(bias); 2];
+            for (ky, line) in rows.iter().enumerate() {
+                for kx in 0..3 {
+                    let tap = F32x4::splat(k[ky * 3 + kx]);
+                    let src = &line[x + kx..][..LANES];
+                    for (a, v) in acc.iter_mut().zip(src.chunks_exact(4)) {
+                        *a = a.mul_add(tap, F32x4::load(v.try_into().unwrap_or(&[0.0; 4])));
+                    }
+                }
+            }
+            for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
+                if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
+                    a.store(d);
+                }
+            }
+            continue;
+        }
         let mut acc = [bias; LANES];
         for (ky, line) in rows.iter().enumerate() {
             for kx in 0..3 {
