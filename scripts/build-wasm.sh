@@ -21,7 +21,7 @@ PY
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$RUSTFLAGS_WASM"
 profile_flag=(--profile "$PROFILE")
 [ "$PROFILE" = release ] && profile_flag=(--release)
-# The NNEF archives the wasm embeds, from models/*.onnx (rewritten only on change).
+# The `.fbnet` networks the wasm embeds, from models/*.onnx (rewritten only on change).
 cargo run --profile native --example convert_models --quiet
 # shellcheck disable=SC2086
 wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@" -- $CARGO_ARGS

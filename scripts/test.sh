@@ -17,7 +17,7 @@ cargo clippy --profile native --features native --all-targets --quiet -- -D warn
 # wasm SIMD kernels in src/detect/ops/simd.rs.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
-# The wasm as shipped: no ONNX front end, NNEF models (converted first).
+# The wasm as shipped: no tract, `.fbnet` networks (compiled first).
 cargo run --profile native --example convert_models --quiet
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-models --quiet -- -D warnings
 

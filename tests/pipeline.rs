@@ -575,22 +575,29 @@ fn colour_variants_come_out_as_rgb() {
     check("CMYK JPEG", j, [255, 0, 0], 8);
 }
 
-/// The wasm embeds NNEF archives (f16 weights) converted from the ONNX
+/// The wasm embeds `.fbnet` networks (f16 weights) compiled from the ONNX
 /// files: they must find the same faces, with nearly the same boxes and scores.
 #[test]
-fn nnef_archives_detect_like_the_onnx_files() {
+fn fbnet_networks_detect_like_the_onnx_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let onnx = |n: &str| std::fs::read(root.join(n)).unwrap();
-    let short = detect::onnx_to_nnef(ModelKind::Short, &onnx("blazeface_front_128.onnx")).unwrap();
-    let full = detect::onnx_to_nnef(ModelKind::Full, &onnx("blazeface_back_256.onnx")).unwrap();
-    // No time stamps in the archives: the same model converts to the same
-    // bytes, so the wasm build is not redone when nothing changed.
-    for archive in [&short, &full] {
-        for entry in tar::Archive::new(archive.as_slice()).entries().unwrap() {
-            assert_eq!(entry.unwrap().header().mtime().unwrap(), 0);
-        }
+    let short = detect::onnx_to_fbnet(ModelKind::Short, &onnx("blazeface_front_128.onnx")).unwrap();
+    let full = detect::onnx_to_fbnet(ModelKind::Full, &onnx("blazeface_back_256.onnx")).unwrap();
+    // The same model compiles to the same bytes, so the wasm build is not
+    // redone when nothing changed.
+    assert_eq!(
+        detect::onnx_to_fbnet(ModelKind::Short, &onnx("blazeface_front_128.onnx")).unwrap(),
+        short
+    );
+    // Every truncation of a network is a typed error, never a panic.
+    for cut in (0..short.len()).step_by(97) {
+        let d = detect::Detector::from_model_bytes(Some(short[..cut].to_vec()), None);
+        assert!(d.warm_up(ModelKind::Short).is_err(), "cut at {cut}");
     }
-    let nnef = detect::Detector::from_model_bytes(Some(short), Some(full));
+    // The short-range network is not a full-range one.
+    let swapped = detect::Detector::from_model_bytes(Some(full.clone()), None);
+    assert!(swapped.warm_up(ModelKind::Short).is_err());
+    let fbnet = detect::Detector::from_model_bytes(Some(short), Some(full));
     let img = decode_full(&photo("sample1.jpg")).image;
     for model in [ModelKind::Short, ModelKind::Full] {
         let opts = DetectOptions {
@@ -598,7 +605,7 @@ fn nnef_archives_detect_like_the_onnx_files() {
             ..Default::default()
         };
         let want = detect::shared().detect(&img, &opts).unwrap();
-        let got = nnef.detect(&img, &opts).unwrap();
+        let got = fbnet.detect(&img, &opts).unwrap();
         assert_eq!(got.len(), want.len(), "{model:?}");
         for (g, w) in got.iter().zip(&want) {
             // f16 weights move the boxes by a small fraction of a pixel.

@@ -1,4 +1,5 @@
-//! Face detection with BlazeFace on tract.
+//! Face detection with BlazeFace: tract reads the ONNX models and compiles
+//! them to layers of our own (`net`, `ops`), which is what runs.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), facebridge::Error> {
@@ -23,19 +24,21 @@
 //! per tile, so it is on for still photos where counting every face matters
 //! (the CLI, the document role) and off for the camera loop.
 
+#[cfg(feature = "onnx")]
+mod compile;
 mod decode;
 mod model;
+mod net;
 mod ops;
 
 use std::sync::OnceLock;
 
 use fast_image_resize as fir;
 use serde::{Deserialize, Serialize};
-use tract_core::prelude::*;
 
 pub use model::ModelKind;
 #[cfg(feature = "onnx")]
-pub use model::onnx_to_nnef;
+pub use model::onnx_to_fbnet;
 
 use crate::error::DetectError;
 use crate::image::{Rect, RgbImage};
@@ -50,17 +53,17 @@ static FULL_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_back_256.onnx"
 ));
-// Without the ONNX front end (the wasm build), the NNEF archives that
-// scripts/build-wasm.sh converts from the same ONNX files.
+// Without the ONNX front end (the wasm build), the networks that
+// scripts/build-wasm.sh compiles from the same ONNX files.
 #[cfg(all(feature = "embed-models", not(feature = "onnx")))]
 static SHORT_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/models/blazeface_front_128.nnef.tar"
+    "/models/blazeface_front_128.fbnet"
 ));
 #[cfg(all(feature = "embed-models", not(feature = "onnx")))]
 static FULL_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/models/blazeface_back_256.nnef.tar"
+    "/models/blazeface_back_256.fbnet"
 ));
 
 /// One detected face, in pixels of the image it was found in.
@@ -130,7 +133,7 @@ struct Slot {
     kind: ModelKind,
     bytes: Option<Vec<u8>>,
     embedded: Option<&'static [u8]>,
-    model: OnceLock<Result<model::LoadedModel, String>>,
+    model: OnceLock<Result<net::Net, String>>,
     anchors: OnceLock<Vec<decode::Anchor>>,
 }
 
@@ -145,7 +148,7 @@ impl Slot {
         }
     }
     /// Builds the plan on first use and keeps it: loading costs far more than a run.
-    fn get(&self) -> Result<&model::LoadedModel, DetectError> {
+    fn get(&self) -> Result<&net::Net, DetectError> {
         let loaded = self.model.get_or_init(|| {
             let bytes = self
                 .bytes
@@ -209,7 +212,7 @@ impl Detector {
         }
     }
 
-    /// Models from bytes: NNEF archives (see `model::onnx_to_nnef`), or the
+    /// Models from bytes: `.fbnet` files (see `onnx_to_fbnet`), or the
     /// BlazeFace ONNX files unchanged in builds with the `onnx` feature. A
     /// `None` falls back to the embedded model, if this build has it.
     pub fn from_model_bytes(short: Option<Vec<u8>>, full: Option<Vec<u8>>) -> Self {
@@ -271,23 +274,14 @@ impl Detector {
         is_tile: bool,
     ) -> Result<Vec<decode::RawDetection>, DetectError> {
         let slot = self.slot(kind);
-        let loaded = slot.get()?;
+        let net = slot.get()?;
         let (input, lb) = letterbox(img, region, kind.input_size())?;
-        let fail = |e: TractError| DetectError::Inference {
-            reason: format!("{e:#}"),
-        };
-        let outputs = loaded.plan.run(tvec!(input.into())).map_err(fail)?;
-        let view = |i: usize| -> Result<&[f32], DetectError> {
-            outputs
-                .get(loaded.outputs[i])
-                .ok_or_else(|| DetectError::Inference {
-                    reason: "missing output".into(),
-                })?
-                .as_slice::<f32>()
-                .map_err(fail)
-        };
-        let scores: Vec<f32> = view(0)?.iter().chain(view(1)?).copied().collect();
-        let boxes: Vec<f32> = view(2)?.iter().chain(view(3)?).copied().collect();
+        let outputs = net
+            .run(input)
+            .map_err(|reason| DetectError::Inference { reason })?;
+        let [s_fine, s_coarse, b_fine, b_coarse] = &outputs.0;
+        let scores: Vec<f32> = s_fine.iter().chain(s_coarse).copied().collect();
+        let boxes: Vec<f32> = b_fine.iter().chain(b_coarse).copied().collect();
         let min_score = opts.min_score.unwrap_or(kind.default_min_score());
         let dets = decode::decode(kind, slot.anchors(), &scores, &boxes, min_score);
         let (rx, ry, rw, rh) = region;
@@ -353,12 +347,12 @@ fn tiles(w: u32, h: u32, min_side: u32) -> Vec<(u32, u32, u32, u32)> {
 }
 
 /// Resizes `region` of `img` into the model's square input, keeping its aspect
-/// ratio and padding with black, as RGB in [-1, 1], NHWC.
+/// ratio and padding with black, as RGB in [-1, 1]: three `size`² planes.
 fn letterbox(
     img: &RgbImage,
     region: (u32, u32, u32, u32),
     size: usize,
-) -> Result<(Tensor, Letterbox), DetectError> {
+) -> Result<(Vec<f32>, Letterbox), DetectError> {
     let (rx, ry, rw, rh) = region;
     let k = size as f32 / rw.max(rh) as f32;
     let nw = ((rw as f32 * k).round() as u32).clamp(1, size as u32);
@@ -388,14 +382,16 @@ fn letterbox(
     let pad_y = (size as u32 - nh) / 2;
     let mut data = vec![-1.0f32; size * size * 3];
     let pixels = dst.buffer();
+    let plane = size * size;
     for y in 0..nh as usize {
         let row = &pixels[y * nw as usize * 3..(y + 1) * nw as usize * 3];
-        let start = ((y + pad_y as usize) * size + pad_x as usize) * 3;
-        for (o, &v) in data[start..start + row.len()].iter_mut().zip(row) {
-            *o = v as f32 * (2.0 / 255.0) - 1.0;
+        let start = (y + pad_y as usize) * size + pad_x as usize;
+        for (x, px) in row.chunks_exact(3).enumerate() {
+            for (c, &v) in px.iter().enumerate() {
+                data[c * plane + start + x] = v as f32 * (2.0 / 255.0) - 1.0;
+            }
         }
     }
-    let tensor = Tensor::from_shape(&[1, size, size, 3], &data).map_err(|e| fail(&e))?;
     // Source pixels per input pixel, from the rounded content size.
     let lb = Letterbox {
         x0: rx as f32,
@@ -405,7 +401,7 @@ fn letterbox(
         pad_y: pad_y as f32,
         size: size as f32,
     };
-    Ok((tensor, lb))
+    Ok((data, lb))
 }
 
 /// The embedded detector, built once per process (or wasm instance).
@@ -436,10 +432,11 @@ mod tests {
     #[test]
     fn letterbox_pads_and_maps_back() {
         let img = RgbImage::from_pixel(200, 100, image::Rgb([255, 255, 255]));
-        let (t, lb) = letterbox(&img, (0, 0, 200, 100), 128).unwrap();
-        let v = t.as_slice::<f32>().unwrap();
+        let (v, lb) = letterbox(&img, (0, 0, 200, 100), 128).unwrap();
+        assert_eq!(v.len(), 3 * 128 * 128);
         assert_eq!(v[0], -1.0, "top padding is black");
-        let mid = (64 * 128 + 64) * 3;
+        assert_eq!(v[2 * 128 * 128], -1.0, "in every plane");
+        let mid = 2 * 128 * 128 + 64 * 128 + 64;
         assert!((v[mid] - 1.0).abs() < 1e-3, "content is white");
         let (x, y) = lb.map_to_source(0.5, 0.5);
         assert!((x - 100.0).abs() < 1.0 && (y - 50.0).abs() < 1.0, "{x},{y}");

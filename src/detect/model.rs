@@ -1,12 +1,14 @@
-//! Loading BlazeFace models into an optimised tract plan: NNEF archives
-//! always, ONNX files in builds with the `onnx` feature.
+//! The two BlazeFace models, and loading one: a `.fbnet` file always, an
+//! ONNX file (compiled with tract) in builds with the `onnx` feature.
 
+#[cfg(feature = "onnx")]
 use tract_core::prelude::*;
 #[cfg(feature = "onnx")]
 use tract_onnx::pb::{
     AttributeProto, TensorProto, attribute_proto::AttributeType, tensor_proto::DataType,
 };
 
+use super::net::Net;
 use crate::error::DetectError;
 
 /// The two BlazeFace variants and the MediaPipe settings that decode them.
@@ -49,16 +51,6 @@ impl ModelKind {
     }
 }
 
-pub(crate) type Plan = TypedRunnableModel<TypedModel>;
-
-/// A loaded model: the plan, and which output is which.
-pub(crate) struct LoadedModel {
-    pub plan: Plan,
-    /// Output indices: scores of the fine grid, scores of the coarse grid,
-    /// boxes of the fine grid, boxes of the coarse grid.
-    pub outputs: [usize; 4],
-}
-
 /// The barracuda ONNX export leaves `ConstantOfShape` without its `value`
 /// attribute. ONNX says that means a float32 zero; tract 0.21 infers f64 and
 /// the graph then fails to type-check. Adding the default explicitly fixes it.
@@ -92,11 +84,6 @@ fn patch_constant_of_shape(proto: &mut tract_onnx::pb::ModelProto) -> usize {
     patched
 }
 
-/// An NNEF archive is a tar: "ustar" at offset 257.
-fn is_tar(bytes: &[u8]) -> bool {
-    bytes.get(257..262) == Some(b"ustar")
-}
-
 /// The ONNX file as a decluttered typed model with its input shape fixed.
 #[cfg(feature = "onnx")]
 fn typed_from_onnx(kind: ModelKind, onnx_bytes: &[u8]) -> TractResult<TypedModel> {
@@ -111,128 +98,31 @@ fn typed_from_onnx(kind: ModelKind, onnx_bytes: &[u8]) -> TractResult<TypedModel
         .into_decluttered()
 }
 
-/// Converts a BlazeFace ONNX file to the NNEF archive the wasm embeds.
+/// Compiles a BlazeFace ONNX file to the `.fbnet` file the wasm embeds
+/// (`super::net`: our layers, f16 weights; no tract needed to run it).
 #[cfg(feature = "onnx")]
-pub fn onnx_to_nnef(kind: ModelKind, onnx_bytes: &[u8]) -> Result<Vec<u8>, DetectError> {
-    let fail = |e: TractError| DetectError::ModelLoad {
-        reason: format!("{e:#}"),
-    };
-    let model = typed_from_onnx(kind, onnx_bytes).map_err(fail)?;
-    let f32_archive = tract_nnef::nnef()
-        .write_to_tar(&model, Vec::new())
-        .map_err(fail)?;
-    with_f16_weights(&f32_archive).map_err(fail)
+pub fn onnx_to_fbnet(kind: ModelKind, onnx_bytes: &[u8]) -> Result<Vec<u8>, DetectError> {
+    Ok(load(kind, onnx_bytes)?.to_bytes())
 }
 
-/// The same archive with every f32 tensor stored as f16: half the bytes of
-/// weights in the wasm. The loader widens them back to f32
-/// ([`load`]); tests/pipeline.rs checks the detections.
-#[cfg(feature = "onnx")]
-fn with_f16_weights(tar_bytes: &[u8]) -> TractResult<Vec<u8>> {
-    let mut out = tar::Builder::new(Vec::new());
-    let mut archive = tar::Archive::new(tar_bytes);
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.into_owned();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut data)?;
-        if path.extension().is_some_and(|e| e == "dat") {
-            let t = tract_nnef::tensors::read_tensor(data.as_slice())?;
-            if t.datum_type() == DatumType::F32 {
-                let half = t.cast_to::<f16>()?.into_owned();
-                data.clear();
-                tract_nnef::tensors::write_tensor(&mut data, &half)?;
-            }
-        }
-        let mut header = entry.header().clone();
-        header.set_size(data.len() as u64);
-        // tract stamps the time of writing: zero it, so the same model gives
-        // the same bytes and the wasm build is not redone for nothing.
-        header.set_mtime(0);
-        header.set_cksum();
-        out.append(&header, data.as_slice())?;
+/// A `.fbnet` file, or (with the `onnx` feature) a BlazeFace ONNX file
+/// compiled with tract, as a runnable [`Net`].
+pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<Net, DetectError> {
+    if bytes.starts_with(b"FBNET") {
+        return Net::from_bytes(kind, bytes).map_err(|reason| DetectError::ModelLoad { reason });
     }
-    Ok(out.into_inner()?)
-}
-
-pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<LoadedModel, DetectError> {
-    let fail = |e: TractError| DetectError::ModelLoad {
-        reason: format!("{e:#}"),
-    };
-    let typed = if is_tar(bytes) {
-        // The plain NNEF registry: the graphs use standard operations only,
-        // and leaving tract's core registry out keeps its other operators
-        // (FFT, STFT, …) out of the wasm.
-        let nnef = tract_nnef::nnef();
-        let mut proto = nnef.proto_model_for_read(&mut &*bytes).map_err(fail)?;
-        // The archives store weights as f16 (half the bytes to download);
-        // the plan computes in f32, so widen them before translation.
-        for t in proto.tensors.values_mut() {
-            if t.datum_type() == DatumType::F16 {
-                *t = t
-                    .cast_to::<f32>()
-                    .map_err(fail)?
-                    .into_owned()
-                    .into_arc_tensor();
-            }
-        }
-        nnef.model_for_proto_model(&proto).map_err(fail)?
-    } else {
-        #[cfg(feature = "onnx")]
-        {
-            typed_from_onnx(kind, bytes).map_err(fail)?
-        }
-        #[cfg(not(feature = "onnx"))]
-        {
-            return Err(DetectError::ModelLoad {
-                reason: "not an NNEF archive (this build reads NNEF only: convert ONNX files with examples/convert_models.rs)".into(),
-            });
-        }
-    };
-    // BlazeFace's depthwise convolutions and 2×2 max poolings run on
-    // operators of our own (ops/mod.rs says why).
-    let mut model = typed.into_decluttered().map_err(fail)?;
-    super::ops::install(&mut model).map_err(fail)?;
-    let model = model.into_optimized().map_err(fail)?;
-    let outputs = find_outputs(&model, kind).map_err(|reason| DetectError::ModelLoad { reason })?;
-    let plan = model.into_runnable().map_err(fail)?;
-    Ok(LoadedModel { plan, outputs })
-}
-
-/// Tells the four outputs apart by shape: `[1, N, 1]` scores and `[1, N, 16]`
-/// boxes, N = 512 for the fine grid and 384 for the coarse one.
-fn find_outputs(model: &TypedModel, kind: ModelKind) -> Result<[usize; 4], String> {
-    let [fine, coarse] = grid_sizes(kind);
-    let mut found = [usize::MAX; 4];
-    for (i, outlet) in model
-        .output_outlets()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .enumerate()
+    #[cfg(feature = "onnx")]
     {
-        let fact = model.outlet_fact(*outlet).map_err(|e| e.to_string())?;
-        let shape: Vec<usize> = fact
-            .shape
-            .as_concrete()
-            .map(|s| s.to_vec())
-            .unwrap_or_default();
-        let slot = match shape.as_slice() {
-            [1, n, 1] if *n == fine => 0,
-            [1, n, 1] if *n == coarse => 1,
-            [1, n, 16] if *n == fine => 2,
-            [1, n, 16] if *n == coarse => 3,
-            other => {
-                return Err(format!(
-                    "unexpected output shape {other:?}: not a BlazeFace model"
-                ));
-            }
+        let fail = |e: TractError| DetectError::ModelLoad {
+            reason: format!("{e:#}"),
         };
-        found[slot] = i;
+        let typed = typed_from_onnx(kind, bytes).map_err(fail)?;
+        super::compile::compile(kind, &typed).map_err(fail)
     }
-    if found.contains(&usize::MAX) {
-        return Err("the model lacks one of BlazeFace's four outputs".into());
-    }
-    Ok(found)
+    #[cfg(not(feature = "onnx"))]
+    Err(DetectError::ModelLoad {
+        reason: "not a .fbnet file (this build has no ONNX front end: compile ONNX files with examples/convert_models.rs)".into(),
+    })
 }
 
 /// Anchors in the fine (first stride) and coarse (other strides) grids.
@@ -254,37 +144,33 @@ mod tests {
         assert_eq!(grid_sizes(ModelKind::Full), [512, 384]);
     }
 
-    /// The first layer and every depthwise convolution, max pooling and 1×1
-    /// convolution of both models run on ours.
-    #[cfg(feature = "embed-models")]
+    /// Every layer of both models compiles to one of ours, the four heads
+    /// included, and the `.fbnet` bytes read back as the same network.
+    #[cfg(all(feature = "embed-models", feature = "onnx"))]
     #[test]
-    fn blazeface_layers_run_on_our_operators() {
+    fn blazeface_compiles_to_our_layers() {
+        use super::super::net::Layer;
         for kind in [ModelKind::Short, ModelKind::Full] {
             let bytes = match kind {
                 ModelKind::Short => crate::detect::SHORT_MODEL,
                 ModelKind::Full => crate::detect::FULL_MODEL,
             };
-            let loaded = load(kind, bytes).unwrap();
-            let names: Vec<String> = loaded
-                .plan
-                .model()
-                .nodes()
-                .iter()
-                .map(|n| n.op().name().to_string())
-                .collect();
-            let count = |op: &str| names.iter().filter(|n| *n == op).count();
-            let ours = ["Stem", "Depthwise3x3", "MaxPool2x2", "Pointwise"].map(count);
+            let net = load(kind, bytes).unwrap();
+            let count = |f: fn(&Layer) -> bool| net.steps.iter().filter(|s| f(&s.layer)).count();
+            let layers = [
+                count(|l| matches!(l, Layer::Stem(_))),
+                count(|l| matches!(l, Layer::Depthwise(_))),
+                count(|l| matches!(l, Layer::MaxPool(_))),
+                count(|l| matches!(l, Layer::Pointwise(_))),
+            ];
             let expected = match kind {
-                ModelKind::Short => [1, 16, 3, 16],
-                ModelKind::Full => [1, 32, 3, 31],
+                ModelKind::Short => [1, 16, 3, 20],
+                ModelKind::Full => [1, 32, 3, 36],
             };
-            assert_eq!(ours, expected, "{kind:?}: {names:?}");
-            // tract keeps the four heads (1×1 convolutions that write NHWC
-            // for the reshape) and, in the full-range model, one 1×1
-            // convolution off the pattern.
-            let tract = ["DepthWiseConv", "OptMaxPool", "OptMatMul"];
-            let matmuls = if kind == ModelKind::Short { 4 } else { 5 };
-            assert_eq!(tract.map(count), [0, 0, matmuls], "{kind:?}: {names:?}");
+            assert_eq!(layers, expected, "{kind:?}");
+            let bytes = net.to_bytes();
+            let back = Net::from_bytes(kind, &bytes).unwrap();
+            assert_eq!(back.to_bytes(), bytes);
         }
     }
 

@@ -1,4 +1,4 @@
-//! A tract operator for BlazeFace's depthwise 3×3 convolutions.
+//! BlazeFace's depthwise 3×3 convolutions.
 //!
 //! Profiling the short-range plan natively (50 runs of a 128² input) put
 //! 3.8 of its 7.0 ms in tract 0.21's `DepthWiseConv`, which walks the output
@@ -11,16 +11,15 @@
 //! copying each channel's plane into a padded scratch plane first, so the
 //! inner loops have no bounds checks and no edge cases.
 //!
-//! [`super::install`] swaps it in for every matching `Conv` of a decluttered
-//! model, before tract optimises the rest; anything else stays tract's own.
+//! With the `onnx` feature, [`super::tract::install`] finds every matching
+//! `Conv` of a decluttered tract model and makes it one of these.
 
 use std::sync::Arc;
 
-use tract_core::internal::*;
-
 use super::simd::F32x4;
-use tract_core::ops::cnn::{Conv, KernelFormat};
-use tract_core::ops::nn::DataFormat;
+use crate::detect::net::Reader;
+#[cfg(feature = "onnx")]
+use crate::detect::net::Writer;
 
 /// Depthwise 3×3 convolution over one NCHW f32 image, weights baked in.
 #[derive(Debug, Clone)]
@@ -36,7 +35,7 @@ pub(crate) struct Depthwise3x3 {
 impl Depthwise3x3 {
     /// The convolution of `input` (`channels × h × w`) into `output`
     /// (`channels × oh × ow`).
-    fn run(&self, input: &[f32], output: &mut [f32]) {
+    pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         let mut plane = vec![0f32; pw * ph];
         for c in 0..self.channels {
@@ -109,174 +108,218 @@ fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 
     }
 }
 
-stateless_op!(Depthwise3x3);
-
 impl Depthwise3x3 {
-    fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let shapes = (
-            [1, self.channels, self.f.h, self.f.w],
-            [1, self.channels, self.f.oh, self.f.ow],
-        );
-        super::eval_f32("Depthwise3x3", inputs, shapes, |i, o| self.run(i, o))
+    pub(crate) fn input_len(&self) -> usize {
+        self.channels * self.f.h * self.f.w
+    }
+    pub(crate) fn output_len(&self) -> usize {
+        self.channels * self.f.oh * self.f.ow
+    }
+    #[cfg(feature = "onnx")]
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.dim(self.channels);
+        w.dim(self.stride);
+        self.f.encode(w);
+        w.weights(&self.kernel);
+        w.weights(&self.bias);
+    }
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, String> {
+        let channels = r.dim()?;
+        let stride = r.dim()?;
+        if !(1..=2).contains(&stride) || channels == 0 {
+            return Err(format!("depthwise: {channels} channels at stride {stride}"));
+        }
+        let f = super::Frame::decode(r, 3, stride)?;
+        Ok(Depthwise3x3 {
+            channels,
+            stride,
+            f,
+            kernel: Arc::new(r.weights(channels * 9)?),
+            bias: Arc::new(r.weights(channels)?),
+        })
     }
 }
 
-impl TypedOp for Depthwise3x3 {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        ensure!(inputs.len() == 1);
-        Ok(tvec!(f32::fact([1, self.channels, self.f.oh, self.f.ow])))
-    }
-    as_op!();
-}
+#[cfg(feature = "onnx")]
+pub(super) use tract_op::replacement;
 
-/// The operator for `conv` if it is one BlazeFace uses; `None` leaves tract's.
-pub(super) fn replacement(
-    model: &TypedModel,
-    node: &TypedNode,
-    conv: &Conv,
-) -> TractResult<Option<Depthwise3x3>> {
-    let spec = &conv.pool_spec;
-    let c = spec.input_channels;
-    let stride = match &*spec.strides() {
-        [1, 1] => 1,
-        [2, 2] => 2,
-        _ => return Ok(None),
-    };
-    if conv.q_params.is_some()
-        || conv.group != c
-        || spec.output_channels != c
-        || spec.data_format != DataFormat::NCHW
-        || conv.kernel_fmt != KernelFormat::OIHW
-        || spec.kernel_shape.as_slice() != [3, 3]
-        || spec.dilations().iter().any(|d| *d != 1)
-        || node.inputs.len() != 3
-    {
-        return Ok(None);
-    }
-    let input = model.outlet_fact(node.inputs[0])?;
-    let Some(shape) = input.shape.as_concrete() else {
-        return Ok(None);
-    };
-    let &[1, ch, h, w] = shape else {
-        return Ok(None);
-    };
-    let kernel = model.outlet_fact(node.inputs[1])?.konst.clone();
-    let bias = model.outlet_fact(node.inputs[2])?.konst.clone();
-    let (Some(kernel), Some(bias)) = (kernel, bias) else {
-        return Ok(None);
-    };
-    if ch != c
-        || input.datum_type != f32::datum_type()
-        || kernel.datum_type() != f32::datum_type()
-        || bias.datum_type() != f32::datum_type()
-        || kernel.len() != c * 9
-    {
-        return Ok(None);
-    }
-    let Some(bias) = super::conv_bias(&bias, c)? else {
-        return Ok(None);
-    };
-    let Some(f) = super::Frame::of(spec, h, w, 3, stride) else {
-        return Ok(None);
-    };
-    let op = Depthwise3x3 {
-        channels: c,
-        f,
-        stride,
-        kernel: Arc::new(kernel.as_slice::<f32>()?.to_vec()),
-        bias: Arc::new(bias),
-    };
-    Ok(Some(op))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::{compare, tensor};
+/// The layer as a tract operator, and where tract's model has one.
+#[cfg(feature = "onnx")]
+mod tract_op {
     use super::*;
-    use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
+    use tract_core::internal::*;
+    use tract_core::ops::cnn::{Conv, KernelFormat};
+    use tract_core::ops::nn::DataFormat;
 
-    /// A depthwise conv as tract's own `Conv`.
-    fn model(c: usize, h: usize, w: usize, stride: usize, pad: PaddingSpec) -> TypedModel {
-        let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
-        let k = m.add_const("k", tensor(&[c, 1, 3, 3], 1)).unwrap();
-        let b = m.add_const("b", tensor(&[c], 2)).unwrap();
-        let conv = Conv {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(3, 3),
-                padding: pad,
-                dilations: None,
-                strides: Some(tvec!(stride, stride)),
-                input_channels: c,
-                output_channels: c,
-            },
-            kernel_fmt: KernelFormat::OIHW,
-            group: c,
-            q_params: None,
-        };
-        let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
-        m.set_output_outlets(&y).unwrap();
-        m
-    }
+    stateless_op!(Depthwise3x3);
 
-    #[test]
-    fn agrees_with_tract_on_blazeface_shapes() {
-        for (c, h, w, stride, pad) in [
-            (
-                24,
-                64,
-                64,
-                1,
-                PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1)),
-            ),
-            (
-                28,
-                64,
-                64,
-                2,
-                PaddingSpec::Explicit(tvec!(0, 0), tvec!(1, 1)),
-            ),
-            (4, 7, 9, 1, PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1))),
-            (4, 7, 9, 2, PaddingSpec::SameUpper),
-            (3, 5, 6, 1, PaddingSpec::Valid),
-            (5, 9, 8, 2, PaddingSpec::Explicit(tvec!(1, 0), tvec!(1, 0))),
-        ] {
-            let x = tensor(&[1, c, h, w], 0);
-            let worst = compare(model(c, h, w, stride, pad.clone()), 1, &[x]);
-            assert!(
-                worst < 1e-4,
-                "{c}×{h}×{w} stride {stride} {pad:?}: off by {worst}"
+    impl Depthwise3x3 {
+        fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+            let shapes = (
+                [1, self.channels, self.f.h, self.f.w],
+                [1, self.channels, self.f.oh, self.f.ow],
             );
+            super::super::tract::eval_f32("Depthwise3x3", inputs, shapes, |i, o| self.run(i, o))
         }
     }
 
-    #[test]
-    fn leaves_other_convolutions_to_tract() {
-        let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact([1, 4, 8, 8])).unwrap();
-        let k = m
-            .add_const("k", Tensor::zero::<f32>(&[4, 1, 5, 5]).unwrap())
-            .unwrap();
-        let b = m
-            .add_const("b", Tensor::zero::<f32>(&[4]).unwrap())
-            .unwrap();
-        let conv = Conv {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(5, 5),
-                padding: PaddingSpec::Valid,
-                dilations: None,
-                strides: None,
-                input_channels: 4,
-                output_channels: 4,
-            },
-            kernel_fmt: KernelFormat::OIHW,
-            group: 4,
-            q_params: None,
+    impl TypedOp for Depthwise3x3 {
+        fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+            ensure!(inputs.len() == 1);
+            Ok(tvec!(f32::fact([1, self.channels, self.f.oh, self.f.ow])))
+        }
+        as_op!();
+    }
+
+    /// The operator for `conv` if it is one BlazeFace uses; `None` leaves tract's.
+    pub(crate) fn replacement(
+        model: &TypedModel,
+        node: &TypedNode,
+        conv: &Conv,
+    ) -> TractResult<Option<Depthwise3x3>> {
+        let spec = &conv.pool_spec;
+        let c = spec.input_channels;
+        let stride = match &*spec.strides() {
+            [1, 1] => 1,
+            [2, 2] => 2,
+            _ => return Ok(None),
         };
-        let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
-        m.set_output_outlets(&y).unwrap();
-        assert_eq!(super::super::install(&mut m).unwrap(), 0);
+        if conv.q_params.is_some()
+            || conv.group != c
+            || spec.output_channels != c
+            || spec.data_format != DataFormat::NCHW
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || spec.kernel_shape.as_slice() != [3, 3]
+            || spec.dilations().iter().any(|d| *d != 1)
+            || node.inputs.len() != 3
+        {
+            return Ok(None);
+        }
+        let input = model.outlet_fact(node.inputs[0])?;
+        let Some(shape) = input.shape.as_concrete() else {
+            return Ok(None);
+        };
+        let &[1, ch, h, w] = shape else {
+            return Ok(None);
+        };
+        let kernel = model.outlet_fact(node.inputs[1])?.konst.clone();
+        let bias = model.outlet_fact(node.inputs[2])?.konst.clone();
+        let (Some(kernel), Some(bias)) = (kernel, bias) else {
+            return Ok(None);
+        };
+        if ch != c
+            || input.datum_type != f32::datum_type()
+            || kernel.datum_type() != f32::datum_type()
+            || bias.datum_type() != f32::datum_type()
+            || kernel.len() != c * 9
+        {
+            return Ok(None);
+        }
+        let Some(bias) = super::super::tract::conv_bias(&bias, c)? else {
+            return Ok(None);
+        };
+        let Some(f) = super::super::tract::frame_of(spec, h, w, 3, stride) else {
+            return Ok(None);
+        };
+        let op = Depthwise3x3 {
+            channels: c,
+            f,
+            stride,
+            kernel: Arc::new(kernel.as_slice::<f32>()?.to_vec()),
+            bias: Arc::new(bias),
+        };
+        Ok(Some(op))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::detect::ops::tract::testing::{compare, tensor};
+        use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
+
+        /// A depthwise conv as tract's own `Conv`.
+        fn model(c: usize, h: usize, w: usize, stride: usize, pad: PaddingSpec) -> TypedModel {
+            let mut m = TypedModel::default();
+            let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
+            let k = m.add_const("k", tensor(&[c, 1, 3, 3], 1)).unwrap();
+            let b = m.add_const("b", tensor(&[c], 2)).unwrap();
+            let conv = Conv {
+                pool_spec: PoolSpec {
+                    data_format: DataFormat::NCHW,
+                    kernel_shape: tvec!(3, 3),
+                    padding: pad,
+                    dilations: None,
+                    strides: Some(tvec!(stride, stride)),
+                    input_channels: c,
+                    output_channels: c,
+                },
+                kernel_fmt: KernelFormat::OIHW,
+                group: c,
+                q_params: None,
+            };
+            let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
+            m.set_output_outlets(&y).unwrap();
+            m
+        }
+
+        #[test]
+        fn agrees_with_tract_on_blazeface_shapes() {
+            for (c, h, w, stride, pad) in [
+                (
+                    24,
+                    64,
+                    64,
+                    1,
+                    PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1)),
+                ),
+                (
+                    28,
+                    64,
+                    64,
+                    2,
+                    PaddingSpec::Explicit(tvec!(0, 0), tvec!(1, 1)),
+                ),
+                (4, 7, 9, 1, PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1))),
+                (4, 7, 9, 2, PaddingSpec::SameUpper),
+                (3, 5, 6, 1, PaddingSpec::Valid),
+                (5, 9, 8, 2, PaddingSpec::Explicit(tvec!(1, 0), tvec!(1, 0))),
+            ] {
+                let x = tensor(&[1, c, h, w], 0);
+                let worst = compare(model(c, h, w, stride, pad.clone()), 1, &[x]);
+                assert!(
+                    worst < 1e-4,
+                    "{c}×{h}×{w} stride {stride} {pad:?}: off by {worst}"
+                );
+            }
+        }
+
+        #[test]
+        fn leaves_other_convolutions_to_tract() {
+            let mut m = TypedModel::default();
+            let x = m.add_source("x", f32::fact([1, 4, 8, 8])).unwrap();
+            let k = m
+                .add_const("k", Tensor::zero::<f32>(&[4, 1, 5, 5]).unwrap())
+                .unwrap();
+            let b = m
+                .add_const("b", Tensor::zero::<f32>(&[4]).unwrap())
+                .unwrap();
+            let conv = Conv {
+                pool_spec: PoolSpec {
+                    data_format: DataFormat::NCHW,
+                    kernel_shape: tvec!(5, 5),
+                    padding: PaddingSpec::Valid,
+                    dilations: None,
+                    strides: None,
+                    input_channels: 4,
+                    output_channels: 4,
+                },
+                kernel_fmt: KernelFormat::OIHW,
+                group: 4,
+                q_params: None,
+            };
+            let y = m.wire_node("conv", conv, &[x, k, b]).unwrap();
+            m.set_output_outlets(&y).unwrap();
+            assert_eq!(crate::detect::ops::tract::install(&mut m).unwrap(), 0);
+        }
     }
 }

@@ -1,12 +1,12 @@
 //! BlazeFace's 2×2, stride-2 max pooling (the shortcut of its downsampling
-//! blocks), NCHW f32, as a tract operator. `if v > m` rather than `f32::max`:
+//! blocks), NCHW f32. `if v > m` rather than `f32::max`:
 //! the comparison vectorises to simd128's `f32x4.pmax`, while `f32::max`
 //! (IEEE maxNum) becomes a call to libm's `fmaxf` per element in the wasm.
 //! The inputs are activations, never NaN.
 
-use tract_core::internal::*;
-use tract_core::ops::cnn::{MaxPool, PaddingSpec};
-use tract_core::ops::nn::DataFormat;
+use crate::detect::net::Reader;
+#[cfg(feature = "onnx")]
+use crate::detect::net::Writer;
 
 #[derive(Debug, Clone)]
 pub(crate) struct MaxPool2x2 {
@@ -17,7 +17,7 @@ pub(crate) struct MaxPool2x2 {
 }
 
 impl MaxPool2x2 {
-    fn run(&self, input: &[f32], output: &mut [f32]) {
+    pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
         let (ow, planes) = (self.w / 2, self.channels * self.h / 2);
         for (pair, out) in input
             .chunks_exact(2 * self.w)
@@ -38,100 +38,136 @@ fn larger(a: f32, b: f32) -> f32 {
     if a > b { a } else { b }
 }
 
-stateless_op!(MaxPool2x2);
-
 impl MaxPool2x2 {
-    fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let shapes = (
-            [1, self.channels, self.h, self.w],
-            [1, self.channels, self.h / 2, self.w / 2],
-        );
-        super::eval_f32("MaxPool2x2", inputs, shapes, |i, o| self.run(i, o))
+    pub(crate) fn input_len(&self) -> usize {
+        self.channels * self.h * self.w
+    }
+    pub(crate) fn output_len(&self) -> usize {
+        self.channels * (self.h / 2) * (self.w / 2)
+    }
+    #[cfg(feature = "onnx")]
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.dim(self.channels);
+        w.dim(self.h);
+        w.dim(self.w);
+    }
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, String> {
+        let (channels, h, w) = (r.dim()?, r.dim()?, r.dim()?);
+        if channels == 0 || h == 0 || w == 0 || h % 2 != 0 || w % 2 != 0 {
+            return Err(format!("max pooling of {channels}×{h}×{w}"));
+        }
+        Ok(MaxPool2x2 { channels, h, w })
     }
 }
 
-impl TypedOp for MaxPool2x2 {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        ensure!(inputs.len() == 1);
-        Ok(tvec!(f32::fact([1, self.channels, self.h / 2, self.w / 2])))
-    }
-    as_op!();
-}
+#[cfg(feature = "onnx")]
+pub(super) use tract_op::replacement;
 
-/// Ours for `pool` if it is a plain 2×2 stride-2 pooling of an even NCHW f32
-/// image; `None` leaves tract's.
-pub(super) fn replacement(
-    model: &TypedModel,
-    node: &TypedNode,
-    pool: &MaxPool,
-) -> TractResult<Option<MaxPool2x2>> {
-    let spec = &pool.pool_spec;
-    let no_padding = match &spec.padding {
-        PaddingSpec::Valid => true,
-        PaddingSpec::Explicit(before, after) => before.iter().chain(after.iter()).all(|p| *p == 0),
-        _ => false,
-    };
-    if pool.with_index_outputs.is_some()
-        || spec.data_format != DataFormat::NCHW
-        || spec.kernel_shape.as_slice() != [2, 2]
-        || *spec.strides() != [2, 2]
-        || spec.dilations().iter().any(|d| *d != 1)
-        || !no_padding
-        || node.inputs.len() != 1
-    {
-        return Ok(None);
-    }
-    let input = model.outlet_fact(node.inputs[0])?;
-    let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
-        return Ok(None);
-    };
-    if input.datum_type != f32::datum_type() || h % 2 != 0 || w % 2 != 0 {
-        return Ok(None);
-    }
-    Ok(Some(MaxPool2x2 { channels: c, h, w }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::{compare, tensor};
+/// The layer as a tract operator, and where tract's model has one.
+#[cfg(feature = "onnx")]
+mod tract_op {
     use super::*;
-    use tract_core::ops::cnn::PoolSpec;
+    use tract_core::internal::*;
+    use tract_core::ops::cnn::{MaxPool, PaddingSpec};
+    use tract_core::ops::nn::DataFormat;
 
-    fn pool(c: usize, padding: PaddingSpec) -> MaxPool {
-        MaxPool {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(2, 2),
-                padding,
-                dilations: None,
-                strides: Some(tvec!(2, 2)),
-                input_channels: c,
-                output_channels: c,
-            },
-            with_index_outputs: None,
+    stateless_op!(MaxPool2x2);
+
+    impl MaxPool2x2 {
+        fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+            let shapes = (
+                [1, self.channels, self.h, self.w],
+                [1, self.channels, self.h / 2, self.w / 2],
+            );
+            super::super::tract::eval_f32("MaxPool2x2", inputs, shapes, |i, o| self.run(i, o))
         }
     }
 
-    #[test]
-    fn agrees_with_tract() {
-        let (c, h, w) = (5, 8, 12);
-        let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
-        let y = m
-            .wire_node("pool", pool(c, PaddingSpec::Valid), &[x])
-            .unwrap();
-        m.set_output_outlets(&y).unwrap();
-        assert_eq!(compare(m, 1, &[tensor(&[1, c, h, w], 0)]), 0.0);
+    impl TypedOp for MaxPool2x2 {
+        fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+            ensure!(inputs.len() == 1);
+            Ok(tvec!(f32::fact([1, self.channels, self.h / 2, self.w / 2])))
+        }
+        as_op!();
     }
 
-    #[test]
-    fn leaves_padded_and_odd_poolings_to_tract() {
-        for (h, padding) in [(8, PaddingSpec::SameUpper), (7, PaddingSpec::Valid)] {
+    /// Ours for `pool` if it is a plain 2×2 stride-2 pooling of an even NCHW f32
+    /// image; `None` leaves tract's.
+    pub(crate) fn replacement(
+        model: &TypedModel,
+        node: &TypedNode,
+        pool: &MaxPool,
+    ) -> TractResult<Option<MaxPool2x2>> {
+        let spec = &pool.pool_spec;
+        let no_padding = match &spec.padding {
+            PaddingSpec::Valid => true,
+            PaddingSpec::Explicit(before, after) => {
+                before.iter().chain(after.iter()).all(|p| *p == 0)
+            }
+            _ => false,
+        };
+        if pool.with_index_outputs.is_some()
+            || spec.data_format != DataFormat::NCHW
+            || spec.kernel_shape.as_slice() != [2, 2]
+            || *spec.strides() != [2, 2]
+            || spec.dilations().iter().any(|d| *d != 1)
+            || !no_padding
+            || node.inputs.len() != 1
+        {
+            return Ok(None);
+        }
+        let input = model.outlet_fact(node.inputs[0])?;
+        let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
+            return Ok(None);
+        };
+        if input.datum_type != f32::datum_type() || h % 2 != 0 || w % 2 != 0 {
+            return Ok(None);
+        }
+        Ok(Some(MaxPool2x2 { channels: c, h, w }))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::detect::ops::tract::testing::{compare, tensor};
+        use tract_core::ops::cnn::PoolSpec;
+
+        fn pool(c: usize, padding: PaddingSpec) -> MaxPool {
+            MaxPool {
+                pool_spec: PoolSpec {
+                    data_format: DataFormat::NCHW,
+                    kernel_shape: tvec!(2, 2),
+                    padding,
+                    dilations: None,
+                    strides: Some(tvec!(2, 2)),
+                    input_channels: c,
+                    output_channels: c,
+                },
+                with_index_outputs: None,
+            }
+        }
+
+        #[test]
+        fn agrees_with_tract() {
+            let (c, h, w) = (5, 8, 12);
             let mut m = TypedModel::default();
-            let x = m.add_source("x", f32::fact([1, 3, h, 8])).unwrap();
-            let y = m.wire_node("pool", pool(3, padding), &[x]).unwrap();
+            let x = m.add_source("x", f32::fact([1, c, h, w])).unwrap();
+            let y = m
+                .wire_node("pool", pool(c, PaddingSpec::Valid), &[x])
+                .unwrap();
             m.set_output_outlets(&y).unwrap();
-            assert_eq!(super::super::install(&mut m).unwrap(), 0);
+            assert_eq!(compare(m, 1, &[tensor(&[1, c, h, w], 0)]), 0.0);
+        }
+
+        #[test]
+        fn leaves_padded_and_odd_poolings_to_tract() {
+            for (h, padding) in [(8, PaddingSpec::SameUpper), (7, PaddingSpec::Valid)] {
+                let mut m = TypedModel::default();
+                let x = m.add_source("x", f32::fact([1, 3, h, 8])).unwrap();
+                let y = m.wire_node("pool", pool(3, padding), &[x]).unwrap();
+                m.set_output_outlets(&y).unwrap();
+                assert_eq!(crate::detect::ops::tract::install(&mut m).unwrap(), 0);
+            }
         }
     }
 }

@@ -1,97 +1,44 @@
-//! Tract operators of our own for the two BlazeFace layers where tract 0.21's
-//! generic ones cost most, swapped into the decluttered model before tract
-//! optimises the rest (tract's own extension point: a typed op and a patch).
+//! BlazeFace's layers, as kernels of our own over plain NCHW `f32` slices.
 //!
-//! Profiled on the short-range plan, one 640×480 frame: tract's scalar
-//! `DepthWiseConv` took 3.8 of 7.0 ms natively, and in the wasm its
-//! `MaxPool` took 12 % of the time (a libm `fmaxf` call per element, since
-//! `f32::max` has no single wasm instruction). Both are replaced only for the
-//! exact shapes BlazeFace uses; any other layer stays tract's.
+//! Every layer type BlazeFace has is here: the first 5×5 stride-2
+//! convolution with its ReLU ([`stem`]), the depthwise 3×3 convolutions
+//! ([`depthwise`]), the 2×2 max poolings ([`maxpool`]), and the 1×1
+//! convolutions with their bias, shortcut and ReLU ([`pointwise`], which also
+//! runs the four heads). [`crate::detect::net`] runs them in sequence.
+//!
+//! Each layer is a plain struct with its weights baked in, a `run` method,
+//! and its encoding in a [`crate::detect::net`] file (`encode` / `decode`,
+//! where `decode` checks every size a `run` relies on, so that no model file
+//! can make a kernel index out of bounds). None of this needs tract.
+//!
+//! With the `onnx` feature, [`tract`] also makes each one a tract operator
+//! and finds BlazeFace's layers in tract's model: that is how the ONNX files
+//! are compiled (`crate::detect::compile`) and how every kernel is tested
+//! against tract's own operators. Why ours at all: profiled on the
+//! short-range plan, one 640×480 frame, tract's scalar `DepthWiseConv` took
+//! 3.8 of 7.0 ms natively, and in the wasm its `MaxPool` took 12 % of the
+//! time (a libm `fmaxf` call per element); tract-core itself was then most of
+//! the wasm (BENCHMARKS.md).
 
-/// `Op` and `EvalOp` for one of ours: stateless, equal to tract's up to
-/// rounding (sums in another order), evaluated by its `evaluate` method.
-macro_rules! stateless_op {
-    ($op:ident) => {
-        impl Op for $op {
-            fn name(&self) -> Cow<'_, str> {
-                stringify!($op).into()
-            }
-            fn validation(&self) -> Validation {
-                Validation::Rounding
-            }
-            op_as_typed_op!();
-        }
+#[cfg(feature = "onnx")]
+#[macro_use]
+pub(crate) mod tract;
 
-        impl EvalOp for $op {
-            fn is_stateless(&self) -> bool {
-                true
-            }
-            fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-                self.evaluate(inputs)
-            }
-        }
-    };
-}
-
-mod depthwise;
+pub(crate) mod depthwise;
 mod gemm;
-mod maxpool;
-mod pointwise;
+pub(crate) mod maxpool;
+pub(crate) mod pointwise;
 mod simd;
-mod stem;
+pub(crate) mod stem;
 
-use std::sync::Arc;
-
-use tract_core::internal::*;
-use tract_core::ops::binary::{BinMiniOp, TypedBinOp};
-use tract_core::ops::cnn::{Conv, MaxPool, PoolSpec};
-use tract_core::ops::einsum::EinSum;
-use tract_core::ops::math::Max;
-
-/// Replaces every BlazeFace-shaped depthwise `Conv`, 2×2 `MaxPool` and 1×1
-/// convolution (with its bias, shortcut and ReLU) of a decluttered model with
-/// ours. Returns how many operators of ours went in.
-pub(crate) fn install(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let op: Option<(Box<dyn TypedOp>, TVec<OutletId>, usize)> =
-            if let Some(conv) = node.op_as::<Conv>() {
-                if let Some(op) = depthwise::replacement(model, node, conv)? {
-                    Some((Box::new(op) as _, tvec!(node.inputs[0]), id))
-                } else {
-                    stem::replacement(model, node, conv)?
-                        .map(|(op, last)| (Box::new(op) as _, tvec!(node.inputs[0]), last))
-                }
-            } else if let Some(pool) = node.op_as::<MaxPool>() {
-                maxpool::replacement(model, node, pool)?
-                    .map(|op| (Box::new(op) as _, tvec!(node.inputs[0]), id))
-            } else if let Some(einsum) = node.op_as::<EinSum>() {
-                pointwise::replacement(model, node, einsum)?
-                    .map(|(op, inputs, last)| (Box::new(op) as _, inputs, last))
-            } else {
-                None
-            };
-        if let Some((op, inputs, last)) = op {
-            // Ours stands for the nodes from `id` to `last`: wire it to their
-            // inputs and give it their output; what only they read goes dead.
-            let mut patch = TypedModelPatch::default();
-            let taps = patch.taps(model, &inputs)?;
-            let name = format!("{}.facebridge", model.node(last).name);
-            let wire = patch.wire_node(name, op, &taps)?;
-            patch.shunt_outside(model, OutletId::new(last, 0), wire[0])?;
-            patch.apply(model)?;
-            replaced += 1;
-        }
-    }
-    model.compact()?;
-    Ok(replaced)
-}
+use super::net::Reader;
+#[cfg(feature = "onnx")]
+use super::net::Writer;
 
 /// Where a convolution reads and writes: input size, zero padding (rows
 /// above and below, columns left and right) and output size.
-#[derive(Debug, Clone, Copy)]
-struct Frame {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Frame {
     h: usize,
     w: usize,
     pad: [usize; 4],
@@ -100,23 +47,20 @@ struct Frame {
 }
 
 impl Frame {
-    /// tract's padding for a `k`×`k` kernel at `stride` over `h`×`w`;
-    /// `None` unless the output is not empty and every tap reads inside the
-    /// padded plane.
-    fn of(spec: &PoolSpec, h: usize, w: usize, k: usize, stride: usize) -> Option<Frame> {
-        let padding = spec.computed_padding(&[h, w]);
-        let [py, px] = padding.as_slice() else {
-            return None;
-        };
-        let f = Frame {
-            h,
-            w,
-            pad: [py.pad_before, py.pad_after, px.pad_before, px.pad_after],
-            oh: py.convoluted,
-            ow: px.convoluted,
-        };
+    /// A frame for a `k`×`k` kernel at `stride`; `None` unless the output is
+    /// not empty and every tap reads inside the padded plane.
+    fn new(
+        h: usize,
+        w: usize,
+        pad: [usize; 4],
+        (oh, ow): (usize, usize),
+        k: usize,
+        stride: usize,
+    ) -> Option<Frame> {
+        let f = Frame { h, w, pad, oh, ow };
         let fits = |o: usize, padded: usize| o > 0 && (o - 1) * stride + k <= padded;
-        (fits(f.oh, f.padded_h()) && fits(f.ow, f.padded_w())).then_some(f)
+        let sane = h > 0 && w > 0 && pad.iter().all(|p| *p < k);
+        (sane && fits(f.oh, f.padded_h()) && fits(f.ow, f.padded_w())).then_some(f)
     }
     fn padded_w(&self) -> usize {
         self.pad[2] + self.w + self.pad[3]
@@ -124,128 +68,26 @@ impl Frame {
     fn padded_h(&self) -> usize {
         self.pad[0] + self.h + self.pad[1]
     }
-}
-
-/// A convolution's constant bias as `c` values (it may be one for all).
-fn conv_bias(bias: &Tensor, c: usize) -> TractResult<Option<Vec<f32>>> {
-    Ok(match bias.len() {
-        1 => Some(vec![bias.as_slice::<f32>()?[0]; c]),
-        n if n == c => Some(bias.as_slice::<f32>()?.to_vec()),
-        _ => None,
-    })
-}
-
-/// The constant f32 value of `outlet`, if it has one.
-fn konst(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tensor>>> {
-    let fact = model.outlet_fact(outlet)?;
-    Ok(fact
-        .konst
-        .clone()
-        .filter(|k| k.datum_type() == f32::datum_type()))
-}
-
-/// The one node reading `node`'s output, if it is the only reader and the
-/// output is not a model output.
-fn only_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
-    let outlet = OutletId::new(node, 0);
-    let next = &model.node(node).outputs[0].successors;
-    if next.len() != 1 || model.output_outlets()?.contains(&outlet) {
-        return Ok(None);
+    #[cfg(feature = "onnx")]
+    fn encode(&self, w: &mut Writer) {
+        for v in [
+            self.h,
+            self.w,
+            self.pad[0],
+            self.pad[1],
+            self.pad[2],
+            self.pad[3],
+        ] {
+            w.dim(v);
+        }
+        w.dim(self.oh);
+        w.dim(self.ow);
     }
-    Ok(Some(next[0].node))
-}
-
-/// `node` as a binary op of kind `B` between `prev`'s output and another
-/// outlet; returns the other outlet.
-fn binary_with<B: BinMiniOp>(model: &TypedModel, node: usize, prev: usize) -> Option<OutletId> {
-    let n = model.node(node);
-    let op = n.op_as::<TypedBinOp>()?;
-    if !op.0.is::<B>() || op.1.is_some() || n.inputs.len() != 2 {
-        return None;
-    }
-    match (n.inputs[0].node == prev, n.inputs[1].node == prev) {
-        (true, false) => Some(n.inputs[1]),
-        (false, true) => Some(n.inputs[0]),
-        _ => None,
-    }
-}
-
-/// Whether `node` is `max(prev, 0)`, a ReLU of `prev`'s output, keeping its shape.
-fn is_relu(model: &TypedModel, node: usize, prev: usize) -> TractResult<bool> {
-    let Some(zero) = binary_with::<Max>(model, node, prev) else {
-        return Ok(false);
-    };
-    let Some(zero) = konst(model, zero)? else {
-        return Ok(false);
-    };
-    let same = model.outlet_fact(OutletId::new(node, 0))?.shape
-        == model.outlet_fact(OutletId::new(prev, 0))?.shape;
-    Ok(same && zero.len() == 1 && zero.as_slice::<f32>()?[0] == 0.0)
-}
-
-/// Evaluates a one-input f32 operator: checks the input is `shapes.0`, makes
-/// the output tensor of `shapes.1` and lets `run` fill it.
-fn eval_f32(
-    name: &str,
-    inputs: TVec<TValue>,
-    shapes: ([usize; 4], [usize; 4]),
-    run: impl FnOnce(&[f32], &mut [f32]),
-) -> TractResult<TVec<TValue>> {
-    let input = args_1!(inputs);
-    let (expected, out_shape) = shapes;
-    ensure!(
-        input.shape() == expected && input.datum_type() == f32::datum_type(),
-        "{name} expects f32 {expected:?}, got {:?} {:?}",
-        input.datum_type(),
-        input.shape()
-    );
-    let mut output = Tensor::zero::<f32>(&out_shape)?;
-    run(input.as_slice::<f32>()?, output.as_slice_mut::<f32>()?);
-    Ok(tvec!(output.into_tvalue()))
-}
-
-/// What the operators' tests share.
-#[cfg(test)]
-mod testing {
-    use tract_core::internal::*;
-
-    /// Deterministic values in [-1, 1); `seed` gives another set.
-    pub(super) fn tensor(shape: &[usize], seed: usize) -> Tensor {
-        let n: usize = shape.iter().product();
-        let v: Vec<f32> = (0..n)
-            .map(|i| ((i * 7919 + seed * 104729) % 1000) as f32 / 500.0 - 1.0)
-            .collect();
-        Tensor::from_shape(shape, &v).unwrap()
-    }
-
-    /// `max(y, 0)` wired after `y`.
-    pub(super) fn relu(m: &mut TypedModel, y: OutletId) -> OutletId {
-        let zero = Tensor::zero::<f32>(&[1, 1, 1, 1]).unwrap();
-        let zero = m
-            .add_const(format!("{}.zero", m.node(y.node).name), zero)
-            .unwrap();
-        let name = format!("{}.relu", m.node(y.node).name);
-        m.wire_node(name, tract_core::ops::math::max(), &[y, zero])
-            .unwrap()[0]
-    }
-
-    /// Installs ours in a copy of `theirs`, checks `replaced` operators went
-    /// in, runs both on `inputs` and returns the largest difference between
-    /// their outputs.
-    pub(super) fn compare(theirs: TypedModel, replaced: usize, inputs: &[Tensor]) -> f32 {
-        let mut ours = theirs.clone();
-        assert_eq!(super::install(&mut ours).unwrap(), replaced);
-        let run = |m: TypedModel| {
-            let inputs = inputs.iter().map(|t| t.clone().into_tvalue()).collect();
-            m.into_runnable().unwrap().run(inputs).unwrap()[0].clone()
-        };
-        let (a, b) = (run(theirs), run(ours));
-        assert_eq!(a.shape(), b.shape());
-        a.as_slice::<f32>()
-            .unwrap()
-            .iter()
-            .zip(b.as_slice::<f32>().unwrap())
-            .map(|(p, q)| (p - q).abs())
-            .fold(0f32, f32::max)
+    fn decode(r: &mut Reader, k: usize, stride: usize) -> Result<Frame, String> {
+        let (h, w) = (r.dim()?, r.dim()?);
+        let pad = [r.dim()?, r.dim()?, r.dim()?, r.dim()?];
+        let out = (r.dim()?, r.dim()?);
+        Frame::new(h, w, pad, out, k, stride)
+            .ok_or_else(|| format!("a {k}×{k} stride-{stride} frame that does not fit"))
     }
 }

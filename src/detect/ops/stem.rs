@@ -1,5 +1,5 @@
 //! BlazeFace's first layer: a k×k convolution at stride 2 over the 3 colour
-//! planes, then a ReLU, as one tract operator. tract runs it as im2col and a
+//! planes, then a ReLU, as one layer. tract runs it as im2col and a
 //! packed matrix product, then a separate ReLU pass (a libm `fmaxf` per value
 //! in the wasm); that was a quarter of the short-range model's time in the
 //! wasm once the other layers were ours.
@@ -11,11 +11,10 @@
 
 use std::sync::Arc;
 
-use tract_core::internal::*;
-use tract_core::ops::cnn::{Conv, KernelFormat};
-use tract_core::ops::nn::DataFormat;
-
 use super::gemm::{self, CO, PX, Pixels, Store};
+use crate::detect::net::Reader;
+#[cfg(feature = "onnx")]
+use crate::detect::net::Writer;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Stem {
@@ -30,7 +29,7 @@ pub(crate) struct Stem {
 }
 
 impl Stem {
-    fn run(&self, x: &[f32], out: &mut [f32]) {
+    pub(crate) fn run(&self, x: &[f32], out: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         // Even and odd columns of each padded plane: [ci][row][column / 2].
         let half = pw.div_ceil(2);
@@ -78,152 +77,207 @@ impl Stem {
             }
         }
     }
-
-    fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let shapes = (
-            [1, self.cin, self.f.h, self.f.w],
-            [1, self.cout, self.f.oh, self.f.ow],
-        );
-        super::eval_f32("Stem", inputs, shapes, |i, o| self.run(i, o))
-    }
 }
 
-stateless_op!(Stem);
-
-impl TypedOp for Stem {
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        ensure!(inputs.len() == 1);
-        Ok(tvec!(f32::fact([1, self.cout, self.f.oh, self.f.ow])))
+impl Stem {
+    pub(crate) fn input_len(&self) -> usize {
+        self.cin * self.f.h * self.f.w
     }
-    as_op!();
-}
-
-/// Ours for `conv` (and the ReLU after it) if it is a dense stride-2
-/// convolution of a few planes, as BlazeFace's first layer: the operator and
-/// the last node it stands for.
-pub(super) fn replacement(
-    model: &TypedModel,
-    node: &TypedNode,
-    conv: &Conv,
-) -> TractResult<Option<(Stem, usize)>> {
-    let spec = &conv.pool_spec;
-    let k = spec.kernel_shape.first().copied().unwrap_or(0);
-    if conv.q_params.is_some()
-        || conv.group != 1
-        || spec.data_format != DataFormat::NCHW
-        || conv.kernel_fmt != KernelFormat::OIHW
-        || spec.kernel_shape.as_slice() != [k, k]
-        || !(1..=7).contains(&k)
-        || *spec.strides() != [2, 2]
-        || spec.dilations().iter().any(|d| *d != 1)
-        || node.inputs.len() != 3
-    {
-        return Ok(None);
+    pub(crate) fn output_len(&self) -> usize {
+        self.cout * self.f.oh * self.f.ow
     }
-    let (cin, cout) = (spec.input_channels, spec.output_channels);
-    let input = model.outlet_fact(node.inputs[0])?;
-    let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
-        return Ok(None);
-    };
-    let konst = |i: usize| -> TractResult<Option<Arc<Tensor>>> {
-        let fact = model.outlet_fact(node.inputs[i])?;
-        Ok(fact
-            .konst
-            .clone()
-            .filter(|t| t.datum_type() == f32::datum_type()))
-    };
-    let (Some(weights), Some(bias)) = (konst(1)?, konst(2)?) else {
-        return Ok(None);
-    };
-    if c != cin
-        || cin > 4
-        || input.datum_type != f32::datum_type()
-        || weights.len() != cout * cin * k * k
-    {
-        return Ok(None);
-    }
-    let Some(bias) = super::conv_bias(&bias, cout)? else {
-        return Ok(None);
-    };
-    // Whole blocks of output pixels.
-    let Some(f) = super::Frame::of(spec, h, w, k, 2).filter(|f| f.ow.is_multiple_of(PX)) else {
-        return Ok(None);
-    };
-    let mut op = Stem {
-        cin,
-        cout,
-        k,
-        f,
-        weights: Arc::new(gemm::pack(weights.as_slice::<f32>()?, cout, cin * k * k)),
-        bias: Arc::new(bias),
-        relu: false,
-    };
-    let mut last = node.id;
-    if let Some(next) = super::only_successor(model, last)?
-        && super::is_relu(model, next, last)?
-    {
-        op.relu = true;
-        last = next;
-    }
-    Ok(Some((op, last)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::testing::{compare, tensor};
-    use super::*;
-    use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
-
-    /// tract's `Conv` (and a ReLU when `relu`), as BlazeFace's first layer.
-    fn stem(
-        cin: usize,
-        cout: usize,
-        hw: usize,
-        k: usize,
-        pad: PaddingSpec,
-        relu: bool,
-    ) -> TypedModel {
-        let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact([1, cin, hw, hw])).unwrap();
-        let w = m.add_const("w", tensor(&[cout, cin, k, k], 1)).unwrap();
-        let b = m.add_const("b", tensor(&[cout], 2)).unwrap();
-        let conv = Conv {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec!(k, k),
-                padding: pad,
-                dilations: None,
-                strides: Some(tvec!(2, 2)),
-                input_channels: cin,
-                output_channels: cout,
-            },
-            kernel_fmt: KernelFormat::OIHW,
-            group: 1,
-            q_params: None,
-        };
-        let mut y = m.wire_node("conv", conv, &[x, w, b]).unwrap()[0];
-        if relu {
-            y = super::super::testing::relu(&mut m, y);
+    #[cfg(feature = "onnx")]
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        for v in [self.cin, self.cout, self.k] {
+            w.dim(v);
         }
-        m.set_output_outlets(&[y]).unwrap();
-        m
+        self.f.encode(w);
+        w.flag(self.relu);
+        w.weights(&self.weights);
+        w.weights(&self.bias);
+    }
+    pub(crate) fn decode(r: &mut Reader) -> Result<Self, String> {
+        let (cin, cout, k) = (r.dim()?, r.dim()?, r.dim()?);
+        if !(1..=4).contains(&cin) || cout == 0 || !(1..=7).contains(&k) {
+            return Err(format!("first layer {cin}→{cout}, {k}×{k}"));
+        }
+        let f = super::Frame::decode(r, k, 2)?;
+        if !f.ow.is_multiple_of(PX) {
+            return Err(format!("first layer of {} output columns", f.ow));
+        }
+        let relu = r.flag()?;
+        Ok(Stem {
+            cin,
+            cout,
+            k,
+            f,
+            weights: Arc::new(r.weights(cout.div_ceil(CO) * cin * k * k * CO)?),
+            bias: Arc::new(r.weights(cout)?),
+            relu,
+        })
+    }
+}
+
+#[cfg(feature = "onnx")]
+pub(super) use tract_op::replacement;
+
+/// The layer as a tract operator, and where tract's model has one.
+#[cfg(feature = "onnx")]
+mod tract_op {
+    use super::*;
+    use tract_core::internal::*;
+    use tract_core::ops::cnn::{Conv, KernelFormat};
+    use tract_core::ops::nn::DataFormat;
+
+    stateless_op!(Stem);
+
+    impl Stem {
+        fn evaluate(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+            let shapes = (
+                [1, self.cin, self.f.h, self.f.w],
+                [1, self.cout, self.f.oh, self.f.ow],
+            );
+            super::super::tract::eval_f32("Stem", inputs, shapes, |i, o| self.run(i, o))
+        }
     }
 
-    #[test]
-    fn agrees_with_tract_on_blazeface_first_layers() {
-        let blazeface = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(2, 2));
-        for (cin, cout, hw, k, pad, relu) in [
-            (3, 24, 128, 5, blazeface(), true),
-            (3, 24, 32, 5, blazeface(), false),
-            (2, 6, 16, 3, PaddingSpec::SameUpper, true),
-            (1, 5, 17, 3, PaddingSpec::Valid, true),
-        ] {
-            let x = tensor(&[1, cin, hw, hw], 3);
-            let worst = compare(stem(cin, cout, hw, k, pad.clone(), relu), 1, &[x]);
-            assert!(
-                worst < 1e-4,
-                "{cin}→{cout} {hw}² k{k} {pad:?}: off by {worst}"
-            );
+    impl TypedOp for Stem {
+        fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+            ensure!(inputs.len() == 1);
+            Ok(tvec!(f32::fact([1, self.cout, self.f.oh, self.f.ow])))
+        }
+        as_op!();
+    }
+
+    /// Ours for `conv` (and the ReLU after it) if it is a dense stride-2
+    /// convolution of a few planes, as BlazeFace's first layer: the operator and
+    /// the last node it stands for.
+    pub(crate) fn replacement(
+        model: &TypedModel,
+        node: &TypedNode,
+        conv: &Conv,
+    ) -> TractResult<Option<(Stem, usize)>> {
+        let spec = &conv.pool_spec;
+        let k = spec.kernel_shape.first().copied().unwrap_or(0);
+        if conv.q_params.is_some()
+            || conv.group != 1
+            || spec.data_format != DataFormat::NCHW
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || spec.kernel_shape.as_slice() != [k, k]
+            || !(1..=7).contains(&k)
+            || *spec.strides() != [2, 2]
+            || spec.dilations().iter().any(|d| *d != 1)
+            || node.inputs.len() != 3
+        {
+            return Ok(None);
+        }
+        let (cin, cout) = (spec.input_channels, spec.output_channels);
+        let input = model.outlet_fact(node.inputs[0])?;
+        let Some(&[1, c, h, w]) = input.shape.as_concrete() else {
+            return Ok(None);
+        };
+        let konst = |i: usize| -> TractResult<Option<Arc<Tensor>>> {
+            let fact = model.outlet_fact(node.inputs[i])?;
+            Ok(fact
+                .konst
+                .clone()
+                .filter(|t| t.datum_type() == f32::datum_type()))
+        };
+        let (Some(weights), Some(bias)) = (konst(1)?, konst(2)?) else {
+            return Ok(None);
+        };
+        if c != cin
+            || cin > 4
+            || input.datum_type != f32::datum_type()
+            || weights.len() != cout * cin * k * k
+        {
+            return Ok(None);
+        }
+        let Some(bias) = super::super::tract::conv_bias(&bias, cout)? else {
+            return Ok(None);
+        };
+        // Whole blocks of output pixels.
+        let Some(f) =
+            super::super::tract::frame_of(spec, h, w, k, 2).filter(|f| f.ow.is_multiple_of(PX))
+        else {
+            return Ok(None);
+        };
+        let mut op = Stem {
+            cin,
+            cout,
+            k,
+            f,
+            weights: Arc::new(gemm::pack(weights.as_slice::<f32>()?, cout, cin * k * k)),
+            bias: Arc::new(bias),
+            relu: false,
+        };
+        let mut last = node.id;
+        if let Some(next) = super::super::tract::only_successor(model, last)?
+            && super::super::tract::is_relu(model, next, last)?
+        {
+            op.relu = true;
+            last = next;
+        }
+        Ok(Some((op, last)))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::detect::ops::tract::testing::{compare, tensor};
+        use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
+
+        /// tract's `Conv` (and a ReLU when `relu`), as BlazeFace's first layer.
+        fn stem(
+            cin: usize,
+            cout: usize,
+            hw: usize,
+            k: usize,
+            pad: PaddingSpec,
+            relu: bool,
+        ) -> TypedModel {
+            let mut m = TypedModel::default();
+            let x = m.add_source("x", f32::fact([1, cin, hw, hw])).unwrap();
+            let w = m.add_const("w", tensor(&[cout, cin, k, k], 1)).unwrap();
+            let b = m.add_const("b", tensor(&[cout], 2)).unwrap();
+            let conv = Conv {
+                pool_spec: PoolSpec {
+                    data_format: DataFormat::NCHW,
+                    kernel_shape: tvec!(k, k),
+                    padding: pad,
+                    dilations: None,
+                    strides: Some(tvec!(2, 2)),
+                    input_channels: cin,
+                    output_channels: cout,
+                },
+                kernel_fmt: KernelFormat::OIHW,
+                group: 1,
+                q_params: None,
+            };
+            let mut y = m.wire_node("conv", conv, &[x, w, b]).unwrap()[0];
+            if relu {
+                y = crate::detect::ops::tract::testing::relu(&mut m, y);
+            }
+            m.set_output_outlets(&[y]).unwrap();
+            m
+        }
+
+        #[test]
+        fn agrees_with_tract_on_blazeface_first_layers() {
+            let blazeface = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(2, 2));
+            for (cin, cout, hw, k, pad, relu) in [
+                (3, 24, 128, 5, blazeface(), true),
+                (3, 24, 32, 5, blazeface(), false),
+                (2, 6, 16, 3, PaddingSpec::SameUpper, true),
+                (1, 5, 17, 3, PaddingSpec::Valid, true),
+            ] {
+                let x = tensor(&[1, cin, hw, hw], 3);
+                let worst = compare(stem(cin, cout, hw, k, pad.clone(), relu), 1, &[x]);
+                assert!(
+                    worst < 1e-4,
+                    "{cin}→{cout} {hw}² k{k} {pad:?}: off by {worst}"
+                );
+            }
         }
     }
 }

@@ -1,0 +1,404 @@
+//! BlazeFace compiled ahead of time: the network as a list of our own layers
+//! over numbered buffers, and the small file format the wasm embeds.
+//!
+//! tract reads the ONNX files and works out the graph (decluttering, shapes,
+//! padding); `crate::detect::compile` then writes down what it found as a
+//! [`Net`]: which of our layers runs, on which buffer, into which, with which
+//! weights. Running a `Net` needs none of tract, so the wasm ships without
+//! it (BENCHMARKS.md: most of the wasm's bytes and of its start-up time).
+//! Natively the same `Net` runs, compiled from the ONNX file at load.
+//!
+//! # File format (`.fbnet`, little-endian)
+//!
+//! ```text
+//! "FBNET\0\x01\0"                  magic and version 1
+//! u32 input side S                 the input is 3 planes of S×S (NCHW, RGB in [-1, 1])
+//! u32 B, then B × u32              buffer lengths in floats; buffer 0 is the input
+//! u32 N, then N steps              u8 layer kind, u16 input, u16 shortcut (0xFFFF: none),
+//!                                  u16 output, then the layer's own fields (ops/*.rs)
+//! 4 × (u16 buffer, u32 c, u32 hw)  the heads: scores fine, scores coarse, boxes fine,
+//!                                  boxes coarse; each a c×hw NCHW buffer read as hw×c
+//! ```
+//!
+//! Weights are f16 (MediaPipe's own precision), widened to f32 at load.
+//! [`Net::from_bytes`] checks every index and size before anything runs: a
+//! damaged or hostile file is a typed error, never a panic.
+
+use super::model::{ModelKind, grid_sizes};
+use super::ops::{depthwise::Depthwise3x3, maxpool::MaxPool2x2, pointwise::Pointwise, stem::Stem};
+
+const MAGIC: &[u8; 8] = b"FBNET\0\x01\0";
+/// Largest dimension (side or channel count) a layer may declare.
+const MAX_DIM: usize = 2048;
+/// Largest buffer, in floats (16 MiB).
+const MAX_BUFFER: usize = 1 << 22;
+const MAX_STEPS: usize = 1024;
+const NONE: u16 = u16::MAX;
+
+/// One of our layers.
+#[derive(Debug, Clone)]
+pub(crate) enum Layer {
+    Stem(Stem),
+    Depthwise(Depthwise3x3),
+    MaxPool(MaxPool2x2),
+    Pointwise(Pointwise),
+}
+
+impl Layer {
+    #[cfg(feature = "onnx")]
+    fn kind(&self) -> u8 {
+        match self {
+            Layer::Stem(_) => 1,
+            Layer::Depthwise(_) => 2,
+            Layer::MaxPool(_) => 3,
+            Layer::Pointwise(_) => 4,
+        }
+    }
+    /// Floats read from the input, read from the shortcut (if any), written.
+    fn sizes(&self) -> (usize, Option<usize>, usize) {
+        match self {
+            Layer::Stem(l) => (l.input_len(), None, l.output_len()),
+            Layer::Depthwise(l) => (l.input_len(), None, l.output_len()),
+            Layer::MaxPool(l) => (l.input_len(), None, l.output_len()),
+            Layer::Pointwise(l) => (l.input_len(), l.shortcut_len(), l.output_len()),
+        }
+    }
+}
+
+/// One layer and the buffers it reads and writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub layer: Layer,
+    pub input: usize,
+    pub shortcut: Option<usize>,
+    pub output: usize,
+}
+
+/// One of the four outputs: buffer `buffer`, `c` planes of `hw` pixels,
+/// which the model's final transpose reads pixel by pixel (`hw × c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub buffer: usize,
+    pub c: usize,
+    pub hw: usize,
+}
+
+/// A compiled BlazeFace network.
+#[derive(Debug, Clone)]
+pub(crate) struct Net {
+    pub size: usize,
+    /// Length of every buffer, in floats; buffer 0 is the input.
+    pub buffers: Vec<usize>,
+    pub steps: Vec<Step>,
+    /// Scores of the fine grid, of the coarse grid, boxes of the fine grid,
+    /// of the coarse grid.
+    pub heads: [Head; 4],
+}
+
+/// The four outputs of one run, each `[anchors × values]` as the ONNX model
+/// gives them.
+pub(crate) struct Outputs(pub [Vec<f32>; 4]);
+
+impl Net {
+    /// Checks what [`Net::run`] relies on: buffers written before they are
+    /// read, each once; every layer's sizes equal to its buffers'; the heads
+    /// of BlazeFace's shape for `kind`.
+    pub fn check(&self, kind: ModelKind) -> Result<(), String> {
+        let s = self.size;
+        if s != kind.input_size() {
+            return Err(format!(
+                "a {s}² input, where the {} model takes {}²",
+                kind.name(),
+                kind.input_size()
+            ));
+        }
+        if self.buffers.first() != Some(&(3 * s * s)) {
+            return Err("buffer 0 is not the 3-plane input".into());
+        }
+        if let Some(b) = self.buffers.iter().find(|b| **b == 0 || **b > MAX_BUFFER) {
+            return Err(format!("a buffer of {b} floats"));
+        }
+        let mut written = vec![false; self.buffers.len()];
+        written[0] = true;
+        let len = |b: usize| -> Result<usize, String> {
+            self.buffers
+                .get(b)
+                .copied()
+                .ok_or_else(|| format!("buffer {b} of {}", self.buffers.len()))
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            let (input, shortcut, output) = step.layer.sizes();
+            let reads = [
+                (step.input, Some(input)),
+                (step.shortcut.unwrap_or(0), shortcut),
+            ];
+            for (b, want) in reads {
+                let Some(want) = want else { continue };
+                if len(b)? != want || !written[b] {
+                    return Err(format!(
+                        "step {i} reads buffer {b} before it is written, or at the wrong size"
+                    ));
+                }
+            }
+            if step.shortcut.is_some() != shortcut.is_some() {
+                return Err(format!("step {i}: shortcut buffer and layer disagree"));
+            }
+            if len(step.output)? != output || written[step.output] {
+                return Err(format!(
+                    "step {i} writes buffer {} twice or at the wrong size",
+                    step.output
+                ));
+            }
+            written[step.output] = true;
+        }
+        let [fine, coarse] = grid_sizes(kind);
+        for (head, (anchors, values)) in
+            self.heads
+                .iter()
+                .zip([(fine, 1), (coarse, 1), (fine, 16), (coarse, 16)])
+        {
+            let ok = head.c * head.hw == anchors * values
+                && head.c.is_multiple_of(values)
+                && len(head.buffer)? == head.c * head.hw
+                && written[head.buffer];
+            if !ok {
+                return Err(format!(
+                    "a head of {}×{} where BlazeFace has {anchors}×{values}",
+                    head.hw, head.c
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the network on `input` (3 planes of `size`², RGB in [-1, 1]).
+    pub fn run(&self, input: Vec<f32>) -> Result<Outputs, String> {
+        if input.len() != self.buffers[0] {
+            return Err(format!(
+                "input of {} floats, expected {}",
+                input.len(),
+                self.buffers[0]
+            ));
+        }
+        // Each buffer lives from the step that writes it to its last reader
+        // (or the end, for a head): at most a handful at once.
+        let mut last_use = vec![usize::MAX; self.buffers.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            last_use[step.input] = i;
+            if let Some(s) = step.shortcut {
+                last_use[s] = i;
+            }
+        }
+        for head in &self.heads {
+            last_use[head.buffer] = usize::MAX;
+        }
+        let mut live: Vec<Option<Vec<f32>>> = vec![None; self.buffers.len()];
+        live[0] = Some(input);
+        let missing = |b: usize| format!("buffer {b} is not there");
+        for (i, step) in self.steps.iter().enumerate() {
+            let mut out = vec![0f32; self.buffers[step.output]];
+            let x = live[step.input]
+                .as_deref()
+                .ok_or_else(|| missing(step.input))?;
+            match &step.layer {
+                Layer::Stem(l) => l.run(x, &mut out),
+                Layer::Depthwise(l) => l.run(x, &mut out),
+                Layer::MaxPool(l) => l.run(x, &mut out),
+                Layer::Pointwise(l) => {
+                    let s = match step.shortcut {
+                        Some(b) => Some(live[b].as_deref().ok_or_else(|| missing(b))?),
+                        None => None,
+                    };
+                    l.run(x, s, &mut out)
+                }
+            }
+            live[step.output] = Some(out);
+            for b in [Some(step.input), step.shortcut].into_iter().flatten() {
+                if last_use[b] == i {
+                    live[b] = None;
+                }
+            }
+        }
+        let head = |h: &Head| -> Result<Vec<f32>, String> {
+            let planes = live[h.buffer].as_deref().ok_or_else(|| missing(h.buffer))?;
+            let mut out = vec![0f32; h.c * h.hw];
+            for (p, px) in out.chunks_exact_mut(h.c).enumerate() {
+                for (c, v) in px.iter_mut().enumerate() {
+                    *v = planes[c * h.hw + p];
+                }
+            }
+            Ok(out)
+        };
+        let [a, b, c, d] = &self.heads;
+        Ok(Outputs([head(a)?, head(b)?, head(c)?, head(d)?]))
+    }
+
+    /// The `.fbnet` bytes of this network (module docs).
+    #[cfg(feature = "onnx")]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(MAGIC.to_vec());
+        w.dim(self.size);
+        w.u32(self.buffers.len());
+        for b in &self.buffers {
+            w.u32(*b);
+        }
+        w.u32(self.steps.len());
+        for step in &self.steps {
+            w.0.push(step.layer.kind());
+            w.u16(step.input);
+            w.u16(step.shortcut.unwrap_or(NONE as usize));
+            w.u16(step.output);
+            match &step.layer {
+                Layer::Stem(l) => l.encode(&mut w),
+                Layer::Depthwise(l) => l.encode(&mut w),
+                Layer::MaxPool(l) => l.encode(&mut w),
+                Layer::Pointwise(l) => l.encode(&mut w),
+            }
+        }
+        for h in &self.heads {
+            w.u16(h.buffer);
+            w.u32(h.c);
+            w.u32(h.hw);
+        }
+        w.0
+    }
+
+    /// Reads and checks a `.fbnet` file for `kind`.
+    pub fn from_bytes(kind: ModelKind, bytes: &[u8]) -> Result<Net, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err("not a facebridge network (.fbnet) file".into());
+        }
+        let size = r.dim()?;
+        let nbuf = r.count(MAX_STEPS + 1)?;
+        let buffers = (0..nbuf)
+            .map(|_| r.count(MAX_BUFFER))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nsteps = r.count(MAX_STEPS)?;
+        let mut steps = Vec::with_capacity(nsteps);
+        for _ in 0..nsteps {
+            let kind = r.take(1)?[0];
+            let (input, shortcut, output) = (r.u16()?, r.u16()?, r.u16()?);
+            let layer = match kind {
+                1 => Layer::Stem(Stem::decode(&mut r)?),
+                2 => Layer::Depthwise(Depthwise3x3::decode(&mut r)?),
+                3 => Layer::MaxPool(MaxPool2x2::decode(&mut r)?),
+                4 => Layer::Pointwise(Pointwise::decode(&mut r)?),
+                k => return Err(format!("unknown layer kind {k}")),
+            };
+            let shortcut = (shortcut != NONE as usize).then_some(shortcut);
+            steps.push(Step {
+                layer,
+                input,
+                shortcut,
+                output,
+            });
+        }
+        let mut head = || -> Result<Head, String> {
+            Ok(Head {
+                buffer: r.u16()?,
+                c: r.count(MAX_BUFFER)?,
+                hw: r.count(MAX_BUFFER)?,
+            })
+        };
+        let heads = [head()?, head()?, head()?, head()?];
+        if r.at != bytes.len() {
+            return Err(format!("{} bytes after the end", bytes.len() - r.at));
+        }
+        let net = Net {
+            size,
+            buffers,
+            steps,
+            heads,
+        };
+        net.check(kind)?;
+        Ok(net)
+    }
+}
+
+/// Builds an `.fbnet` file.
+#[cfg(feature = "onnx")]
+pub(crate) struct Writer(pub Vec<u8>);
+
+#[cfg(feature = "onnx")]
+impl Writer {
+    pub fn u16(&mut self, v: usize) {
+        self.0.extend_from_slice(&(v as u16).to_le_bytes());
+    }
+    pub fn u32(&mut self, v: usize) {
+        self.0.extend_from_slice(&(v as u32).to_le_bytes());
+    }
+    /// A size or count of a layer.
+    pub fn dim(&mut self, v: usize) {
+        self.u32(v);
+    }
+    pub fn flag(&mut self, v: bool) {
+        self.0.push(v as u8);
+    }
+    /// Weights, as f16.
+    pub fn weights(&mut self, v: &[f32]) {
+        self.u32(v.len());
+        for x in v {
+            self.0
+                .extend_from_slice(&half::f16::from_f32(*x).to_bits().to_le_bytes());
+        }
+    }
+}
+
+/// Reads an `.fbnet` file; every read is bounds-checked.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at.checked_add(n).filter(|e| *e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("truncated at byte {}", self.at))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u16(&mut self) -> Result<usize, String> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]) as usize)
+    }
+    fn u32(&mut self) -> Result<usize, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    }
+    fn count(&mut self, max: usize) -> Result<usize, String> {
+        let v = self.u32()?;
+        if v > max {
+            return Err(format!("a count of {v} (at most {max})"));
+        }
+        Ok(v)
+    }
+    /// A layer size: 1 to 2048.
+    pub fn dim(&mut self) -> Result<usize, String> {
+        let v = self.u32()?;
+        if v > MAX_DIM {
+            return Err(format!("a size of {v} (at most {MAX_DIM})"));
+        }
+        Ok(v)
+    }
+    pub fn flag(&mut self) -> Result<bool, String> {
+        match self.take(1)?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(format!("a flag of {v}")),
+        }
+    }
+    /// Exactly `n` weights.
+    pub fn weights(&mut self, n: usize) -> Result<Vec<f32>, String> {
+        let got = self.u32()?;
+        if got != n {
+            return Err(format!("{got} weights where the layer needs {n}"));
+        }
+        let raw = self.take(n.checked_mul(2).ok_or("too many weights")?)?;
+        Ok(raw
+            .chunks_exact(2)
+            .map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
+            .collect())
+    }
+}
