@@ -19,8 +19,8 @@ use tract_core::ops::change_axes::AxisOp;
 use tract_core::ops::konst::Const;
 use tract_core::ops::source::TypedSource;
 
-use super::model::{ModelKind, grid_sizes};
-use super::net::{Head, Layer, Net, Step};
+use super::model::ModelKind;
+use super::net::{Head, Layer, Net, Step, head_slot};
 use super::ops::{depthwise::Depthwise3x3, maxpool::MaxPool2x2, pointwise::Pointwise, stem::Stem};
 
 /// Compiles a decluttered BlazeFace model (input `[1, S, S, 3]`, NHWC).
@@ -118,7 +118,6 @@ fn lower(kind: ModelKind, model: &TypedModel) -> TractResult<Net> {
             output: buffers.len() - 1,
         });
     }
-    let [fine, coarse] = grid_sizes(kind);
     let mut heads: [Option<Head>; 4] = [None; 4];
     for outlet in model.output_outlets()? {
         // Back through the axis changes to the buffer they rearrange.
@@ -137,12 +136,8 @@ fn lower(kind: ModelKind, model: &TypedModel) -> TractResult<Net> {
             .shape
             .as_concrete()
             .map(|s| s.to_vec());
-        let slot = match shape.as_deref() {
-            Some([1, n, 1]) if *n == fine => 0,
-            Some([1, n, 1]) if *n == coarse => 1,
-            Some([1, n, 16]) if *n == fine => 2,
-            Some([1, n, 16]) if *n == coarse => 3,
-            other => bail!("unexpected output shape {other:?}: not a BlazeFace model"),
+        let Some(slot) = shape.as_deref().and_then(|s| head_slot(kind, s)) else {
+            bail!("unexpected output shape {shape:?}: not a BlazeFace model");
         };
         heads[slot] = Some(Head { buffer, c, hw });
     }
@@ -179,14 +174,9 @@ fn verify(kind: ModelKind, decluttered: &TypedModel, net: &Net) -> TractResult<(
         Tensor::from_shape(&[1, s, s, 3], &nhwc)?.into_tvalue()
     ))?;
     let ours = net.run(nchw).map_err(|e| format_err!("{e}"))?;
-    let [fine, coarse] = grid_sizes(kind);
     for (t, want) in theirs.iter().zip(0..) {
-        let shape = t.shape();
-        let slot = match shape {
-            [1, n, 1] if *n == fine => 0,
-            [1, n, 1] if *n == coarse => 1,
-            [1, n, 16] if *n == fine => 2,
-            _ => 3,
+        let Some(slot) = head_slot(kind, t.shape()) else {
+            bail!("tract's output {want} has shape {:?}", t.shape());
         };
         let worst = t
             .as_slice::<f32>()?

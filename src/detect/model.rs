@@ -108,7 +108,7 @@ pub fn onnx_to_fbnet(kind: ModelKind, onnx_bytes: &[u8]) -> Result<Vec<u8>, Dete
 /// A `.fbnet` file, or (with the `onnx` feature) a BlazeFace ONNX file
 /// compiled with tract, as a runnable [`Net`].
 pub(crate) fn load(kind: ModelKind, bytes: &[u8]) -> Result<Net, DetectError> {
-    if bytes.starts_with(b"FBNET") {
+    if super::net::is_fbnet(bytes) {
         return Net::from_bytes(kind, bytes).map_err(|reason| DetectError::ModelLoad { reason });
     }
     #[cfg(feature = "onnx")]

@@ -28,6 +28,28 @@ use super::model::{ModelKind, grid_sizes};
 use super::ops::{depthwise::Depthwise3x3, maxpool::MaxPool2x2, pointwise::Pointwise, stem::Stem};
 
 const MAGIC: &[u8; 8] = b"FBNET\0\x01\0";
+
+/// Whether `bytes` claim to be a `.fbnet` file, of any version.
+pub(crate) fn is_fbnet(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC[..5])
+}
+
+/// The four heads' `(anchors, values)`, in [`Net::heads`] order.
+pub(crate) fn head_shapes(kind: ModelKind) -> [(usize, usize); 4] {
+    let [fine, coarse] = grid_sizes(kind);
+    [(fine, 1), (coarse, 1), (fine, 16), (coarse, 16)]
+}
+
+/// Which head a model output of shape `[1, anchors, values]` is.
+#[cfg(feature = "onnx")]
+pub(crate) fn head_slot(kind: ModelKind, shape: &[usize]) -> Option<usize> {
+    let &[1, anchors, values] = shape else {
+        return None;
+    };
+    head_shapes(kind)
+        .iter()
+        .position(|h| *h == (anchors, values))
+}
 /// Largest dimension (side or channel count) a layer may declare.
 const MAX_DIM: usize = 2048;
 /// Largest buffer, in floats (16 MiB).
@@ -151,12 +173,7 @@ impl Net {
             }
             written[step.output] = true;
         }
-        let [fine, coarse] = grid_sizes(kind);
-        for (head, (anchors, values)) in
-            self.heads
-                .iter()
-                .zip([(fine, 1), (coarse, 1), (fine, 16), (coarse, 16)])
-        {
+        for (head, (anchors, values)) in self.heads.iter().zip(head_shapes(kind)) {
             let ok = head.c * head.hw == anchors * values
                 && head.c.is_multiple_of(values)
                 && len(head.buffer)? == head.c * head.hw

@@ -40,7 +40,7 @@ pub(crate) struct Pointwise {
 /// (batch) axis or not, on either side, and the output channel-major (NCHW)
 /// or pixel-major (NHWC: the heads, whose transpose tract folds in). The
 /// values in memory are the same whichever unit axes are there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Layout {
     unit_in: bool,
     unit_out: bool,
