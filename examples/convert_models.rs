@@ -1,9 +1,13 @@
 //! Compiles the BlazeFace ONNX files in models/ to the `.fbnet` networks the
-//! wasm embeds (our layers, weights stored as f16): the wasm then needs no
-//! tract. scripts/build-wasm.sh runs it before every wasm build.
+//! wasm uses (our layers, weights stored as f16): the wasm then needs no
+//! tract. It embeds the short-range one; the full-range one ships beside it
+//! in the package, and its SHA-256 (`<name>.fbnet.sha256`, written here) is
+//! compiled in to check the fetched file. scripts/build-wasm.sh runs this
+//! before every wasm build.
 //!
 //!     cargo run --profile native --example convert_models
 use facebridge::detect::{ModelKind, onnx_to_fbnet};
+use sha2::{Digest, Sha256};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
@@ -14,9 +18,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let onnx = std::fs::read(dir.join(format!("{name}.onnx")))?;
         let net = onnx_to_fbnet(kind, &onnx)?;
         let out = dir.join(format!("{name}.fbnet"));
+        let digest: String = Sha256::digest(&net)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         // Rewrite only on change, so the wasm build stays incremental.
-        if std::fs::read(&out).ok().as_deref() != Some(net.as_slice()) {
-            std::fs::write(&out, &net)?;
+        let sum = dir.join(format!("{name}.fbnet.sha256"));
+        for (path, bytes) in [(&out, net.as_slice()), (&sum, digest.as_bytes())] {
+            if std::fs::read(path).ok().as_deref() != Some(bytes) {
+                std::fs::write(path, bytes)?;
+            }
         }
         eprintln!(
             "{}: {} bytes ONNX → {} bytes .fbnet",

@@ -209,13 +209,21 @@ impl ImageError {
 #[non_exhaustive]
 pub enum DetectError {
     #[error(
-        "the face model could not be loaded ({reason}): pass the BlazeFace ONNX file unchanged"
+        "the face model could not be loaded ({reason}): pass the package's .fbnet network or the BlazeFace ONNX file, unchanged"
     )]
     ModelLoad { reason: String },
     #[error("face detection failed while running the model ({reason})")]
     Inference { reason: String },
-    #[error("this build has no embedded {which} model: load it with `Detector::from_model_bytes`")]
+    #[error(
+        "the {which} model is not loaded: this build does not embed it (in JS, `await warmUp(\"full\")` fetches it; natively, pass its bytes to `Detector::from_model_bytes`)"
+    )]
     NotEmbedded { which: &'static str },
+    #[error("the {which} model could not be fetched from {url} ({reason})")]
+    ModelFetch {
+        which: &'static str,
+        url: String,
+        reason: String,
+    },
 }
 
 /// One reason the quality gate refused a photo.

@@ -33,7 +33,6 @@ mod ops;
 
 use std::sync::OnceLock;
 
-use fast_image_resize as fir;
 use serde::{Deserialize, Serialize};
 
 pub use model::ModelKind;
@@ -41,30 +40,55 @@ pub use model::ModelKind;
 pub use model::onnx_to_fbnet;
 
 use crate::error::DetectError;
-use crate::image::{Rect, RgbImage};
+use crate::image::{Filter, Rect, RgbImage};
 
-#[cfg(all(feature = "embed-models", feature = "onnx"))]
+#[cfg(all(feature = "embed-short", feature = "onnx"))]
 static SHORT_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_front_128.onnx"
 ));
-#[cfg(all(feature = "embed-models", feature = "onnx"))]
+#[cfg(all(feature = "embed-full", feature = "onnx"))]
 static FULL_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_back_256.onnx"
 ));
 // Without the ONNX front end (the wasm build), the networks that
 // scripts/build-wasm.sh compiles from the same ONNX files.
-#[cfg(all(feature = "embed-models", not(feature = "onnx")))]
+#[cfg(all(feature = "embed-short", not(feature = "onnx")))]
 static SHORT_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_front_128.fbnet"
 ));
-#[cfg(all(feature = "embed-models", not(feature = "onnx")))]
+#[cfg(all(feature = "embed-full", not(feature = "onnx")))]
 static FULL_MODEL: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/models/blazeface_back_256.fbnet"
 ));
+/// The full-range `.fbnet` this build was made with, when it does not embed
+/// it: what a network fetched from the package must hash to.
+#[cfg(not(feature = "embed-full"))]
+static FULL_MODEL_SHA256: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/blazeface_back_256.fbnet.sha256"
+));
+
+/// The file name of a model's `.fbnet` network, as the npm package ships it.
+pub fn model_file_name(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Short => "blazeface_front_128.fbnet",
+        ModelKind::Full => "blazeface_back_256.fbnet",
+    }
+}
+
+/// The SHA-256 (lower-case hex) that a network of this build's package must
+/// have, for a model this build does not embed; `None` when it is embedded.
+pub fn published_model_sha256(kind: ModelKind) -> Option<&'static str> {
+    match kind {
+        #[cfg(not(feature = "embed-full"))]
+        ModelKind::Full => Some(FULL_MODEL_SHA256.trim()),
+        _ => None,
+    }
+}
 
 /// One detected face, in pixels of the image it was found in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,25 +171,35 @@ impl Slot {
             anchors: OnceLock::new(),
         }
     }
+    fn available(&self) -> bool {
+        self.model.get().is_some() || self.bytes.is_some() || self.embedded.is_some()
+    }
     /// Builds the plan on first use and keeps it: loading costs far more than a run.
     fn get(&self) -> Result<&net::Net, DetectError> {
-        let loaded = self.model.get_or_init(|| {
-            let bytes = self
-                .bytes
-                .as_deref()
-                .or(self.embedded)
-                .ok_or_else(|| "missing".to_string())?;
-            model::load(self.kind, bytes).map_err(|e| e.to_string())
-        });
+        let loaded = match self.bytes.as_deref().or(self.embedded) {
+            Some(bytes) => self
+                .model
+                .get_or_init(|| model::load(self.kind, bytes).map_err(|e| e.to_string())),
+            // Supplied later (`Detector::supply_model`), or not at all.
+            None => self.model.get().ok_or(DetectError::NotEmbedded {
+                which: self.kind.name(),
+            })?,
+        };
         match loaded {
             Ok(m) => Ok(m),
-            Err(m) if m == "missing" => Err(DetectError::NotEmbedded {
-                which: self.kind.name(),
-            }),
             Err(reason) => Err(DetectError::ModelLoad {
                 reason: reason.clone(),
             }),
         }
+    }
+    fn supply(&self, bytes: &[u8]) -> Result<(), DetectError> {
+        if self.model.get().is_some() {
+            return Ok(());
+        }
+        // Loaded before it is kept: bytes that fail leave the slot as it was.
+        let net = model::load(self.kind, bytes)?;
+        let _ = self.model.set(Ok(net));
+        Ok(())
     }
     fn anchors(&self) -> &[decode::Anchor] {
         self.anchors.get_or_init(|| decode::anchors(self.kind))
@@ -200,12 +234,17 @@ impl Letterbox {
 }
 
 impl Detector {
-    /// The models compiled into this build (feature `embed-models`, on by default).
+    /// The models compiled into this build (features `embed-short` and
+    /// `embed-full`, both on by default; the wasm has the short range only).
     pub fn embedded() -> Self {
-        #[cfg(feature = "embed-models")]
-        let (s, f) = (Some(SHORT_MODEL), Some(FULL_MODEL));
-        #[cfg(not(feature = "embed-models"))]
-        let (s, f): (Option<&'static [u8]>, Option<&'static [u8]>) = (None, None);
+        #[cfg(feature = "embed-short")]
+        let s = Some(SHORT_MODEL);
+        #[cfg(not(feature = "embed-short"))]
+        let s: Option<&'static [u8]> = None;
+        #[cfg(feature = "embed-full")]
+        let f = Some(FULL_MODEL);
+        #[cfg(not(feature = "embed-full"))]
+        let f: Option<&'static [u8]> = None;
         Detector {
             short: Slot::new(ModelKind::Short, None, s),
             full: Slot::new(ModelKind::Full, None, f),
@@ -233,6 +272,30 @@ impl Detector {
     /// Loads a model now instead of at the first detection.
     pub fn warm_up(&self, kind: ModelKind) -> Result<(), DetectError> {
         self.slot(kind).get().map(|_| ())
+    }
+
+    /// Whether `kind` can run without more bytes: embedded, passed in, or
+    /// supplied since.
+    pub fn has_model(&self, kind: ModelKind) -> bool {
+        self.slot(kind).available()
+    }
+
+    /// Supplies a model this detector was built without (the wasm fetches the
+    /// full-range network on first use). The bytes are loaded and checked now;
+    /// bytes that fail are an error and change nothing. A model already
+    /// loaded is kept, and the bytes ignored.
+    pub fn supply_model(&self, kind: ModelKind, bytes: &[u8]) -> Result<(), DetectError> {
+        self.slot(kind).supply(bytes)
+    }
+
+    /// The models a detection with `opts` runs: its model, and the full-range
+    /// one for the tiles.
+    pub fn models_for(opts: &DetectOptions) -> Vec<ModelKind> {
+        let mut kinds = vec![opts.model];
+        if opts.tiles == TileMode::Auto && opts.model != ModelKind::Full {
+            kinds.push(ModelKind::Full);
+        }
+        kinds
     }
 
     /// Finds faces in `img`; boxes and landmarks are in `img`'s pixels,
@@ -357,31 +420,19 @@ fn letterbox(
     let k = size as f32 / rw.max(rh) as f32;
     let nw = ((rw as f32 * k).round() as u32).clamp(1, size as u32);
     let nh = ((rh as f32 * k).round() as u32).clamp(1, size as u32);
-    let fail = |e: &dyn std::fmt::Display| DetectError::Inference {
-        reason: format!("letterbox: {e}"),
-    };
-    let src = fir::images::ImageRef::new(
-        img.width(),
-        img.height(),
-        img.as_raw(),
-        fir::PixelType::U8x3,
-    )
-    .map_err(|e| fail(&e))?;
-    let mut dst = fir::images::Image::new(nw, nh, fir::PixelType::U8x3);
-    let opts = fir::ResizeOptions::new()
-        .crop(rx as f64, ry as f64, rw as f64, rh as f64)
-        // Bilinear samples, not area averaging: what MediaPipe's own
-        // pre-processing does. Measured (benches/anchors.mjs): median IoU
-        // with legacy MediaPipe's boxes 0.869 → 0.911 and the same faces
-        // found; on a large face the boxes agree within 0.03 px.
-        .resize_alg(fir::ResizeAlg::Interpolation(fir::FilterType::Bilinear));
-    fir::Resizer::new()
-        .resize(&src, &mut dst, &opts)
-        .map_err(|e| fail(&e))?;
+    // Bilinear samples, not area averaging: what MediaPipe's own
+    // pre-processing does. Measured (benches/anchors.mjs): median IoU with
+    // legacy MediaPipe's boxes 0.869 → 0.911 and the same faces found; on a
+    // large face the boxes agree within 0.03 px.
+    let dst = crate::image::resize_region(img, region, nw, nh, Filter::Bilinear).map_err(|e| {
+        DetectError::Inference {
+            reason: format!("letterbox: {e}"),
+        }
+    })?;
     let pad_x = (size as u32 - nw) / 2;
     let pad_y = (size as u32 - nh) / 2;
     let mut data = vec![-1.0f32; size * size * 3];
-    let pixels = dst.buffer();
+    let pixels = dst.as_raw();
     let plane = size * size;
     for y in 0..nh as usize {
         let row = &pixels[y * nw as usize * 3..(y + 1) * nw as usize * 3];
@@ -413,6 +464,46 @@ pub fn shared() -> &'static Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "embed-full")]
+    #[test]
+    fn a_model_supplied_later_is_checked_first_and_then_used() {
+        let d = Detector {
+            short: Slot::new(ModelKind::Short, None, None),
+            full: Slot::new(ModelKind::Full, None, None),
+        };
+        let img = RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]));
+        let full = DetectOptions {
+            model: ModelKind::Full,
+            ..Default::default()
+        };
+        assert!(!d.has_model(ModelKind::Full));
+        assert!(matches!(
+            d.detect(&img, &full),
+            Err(DetectError::NotEmbedded {
+                which: "full-range"
+            })
+        ));
+        // Bad bytes are refused and leave the slot empty, so good ones still load.
+        assert!(matches!(
+            d.supply_model(ModelKind::Full, b"FBNET\0\x01\0 and then nothing"),
+            Err(DetectError::ModelLoad { .. })
+        ));
+        assert!(!d.has_model(ModelKind::Full));
+        d.supply_model(ModelKind::Full, FULL_MODEL).unwrap();
+        assert!(d.has_model(ModelKind::Full));
+        assert!(d.detect(&img, &full).unwrap().is_empty());
+        assert!(!d.has_model(ModelKind::Short));
+        let tiled = DetectOptions {
+            tiles: TileMode::Auto,
+            ..Default::default()
+        };
+        assert_eq!(
+            Detector::models_for(&tiled),
+            [ModelKind::Short, ModelKind::Full]
+        );
+        assert_eq!(Detector::models_for(&full), [ModelKind::Full]);
+    }
 
     #[test]
     fn tiles_cover_the_frame() {
