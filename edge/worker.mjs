@@ -13,6 +13,9 @@
 // level; nothing random happens at top level either.
 
 import wasmModule from "../pkg/facebridge_bg.wasm";
+// The full-range face model, which the wasm does not embed: a Data module
+// (ArrayBuffer) for FB_EDGE_DETECT_FACES; EdgeProxy checks its SHA-256.
+import fullModel from "../pkg/blazeface_back_256.fbnet";
 import { initSync, EdgeProxy } from "../pkg/facebridge.js";
 
 let proxy = null;
@@ -20,7 +23,7 @@ let proxy = null;
 function edgeFor(env) {
   if (proxy === null) {
     initSync({ module: wasmModule });
-    proxy = new EdgeProxy(env); // throws EDGE_MISCONFIGURED (naming the variable) until env is right
+    proxy = new EdgeProxy(env, { fullModel }); // throws EDGE_MISCONFIGURED (naming the variable) until env is right
   }
   return proxy;
 }

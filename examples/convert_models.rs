@@ -6,8 +6,7 @@
 //! before every wasm build.
 //!
 //!     cargo run --profile native --example convert_models
-use facebridge::detect::{ModelKind, onnx_to_fbnet};
-use sha2::{Digest, Sha256};
+use facebridge::detect::{ModelKind, onnx_to_fbnet, sha256_hex};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
@@ -18,10 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let onnx = std::fs::read(dir.join(format!("{name}.onnx")))?;
         let net = onnx_to_fbnet(kind, &onnx)?;
         let out = dir.join(format!("{name}.fbnet"));
-        let digest: String = Sha256::digest(&net)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = sha256_hex(&net);
         // Rewrite only on change, so the wasm build stays incremental.
         let sum = dir.join(format!("{name}.fbnet.sha256"));
         for (path, bytes) in [(&out, net.as_slice()), (&sum, digest.as_bytes())] {

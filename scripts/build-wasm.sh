@@ -26,6 +26,19 @@ cargo run --profile native --example convert_models --quiet
 # shellcheck disable=SC2086
 wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@" -- $CARGO_ARGS
 
+# The full-range network ships beside the wasm, which does not embed it:
+# src/wasm/model.js fetches it on first use and the wasm checks its SHA-256.
+cp models/blazeface_back_256.fbnet "$OUT_DIR/"
+python3 - "$OUT_DIR/package.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+m = json.load(open(p))
+if "blazeface_back_256.fbnet" not in m["files"]:
+    m["files"].append("blazeface_back_256.fbnet")
+json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)
+open(p, "a").write("\n")
+PY
+
 # wasm-bindgen types the raw ABI exports in `InitOutput` (and the _bg.wasm.d.ts)
 # with `any`; they are externref slots, and `unknown` says so without opening a
 # hole in users' type checking. The public API is typed in src/wasm/types.d.ts.

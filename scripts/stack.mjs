@@ -8,6 +8,7 @@
 // `node scripts/stack.mjs [--port 5173]` runs it until Ctrl-C (scripts/demo.sh
 // does that); the browser tests import startStack().
 import { createServer } from "node:http";
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -61,10 +62,16 @@ export function startSimulator(bin, env) {
 export async function startEdge({ simUrl, secrets, bindings, log = () => {} }) {
   const mf = new Miniflare({
     modulesRoot: ROOT,
+    // What wrangler's bundler would pick up: the Worker, the package's JS
+    // and its snippets, the wasm, and the full-range model as a Data module.
     modules: [
       { type: "ESModule", path: join(ROOT, "edge/worker.mjs") },
       { type: "ESModule", path: join(ROOT, "pkg/facebridge.js") },
+      ...readdirSync(join(ROOT, "pkg/snippets"), { recursive: true })
+        .filter((f) => f.endsWith(".js"))
+        .map((f) => ({ type: "ESModule", path: join(ROOT, "pkg/snippets", f) })),
       { type: "CompiledWasm", path: join(ROOT, "pkg/facebridge_bg.wasm") },
+      { type: "Data", path: join(ROOT, "pkg/blazeface_back_256.fbnet") },
     ],
     compatibilityDate: "2025-09-01",
     durableObjects: { JTI: "JtiLedger" },

@@ -19,7 +19,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128
 cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 # The wasm as shipped: no tract, `.fbnet` networks (compiled first).
 cargo run --profile native --example convert_models --quiet
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-models --quiet -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-short --quiet -- -D warnings
 
 step "native tests"
 cargo test --profile native --features native

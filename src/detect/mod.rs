@@ -90,6 +90,34 @@ pub fn published_model_sha256(kind: ModelKind) -> Option<&'static str> {
     }
 }
 
+/// SHA-256 in lower-case hex, as the `.fbnet.sha256` files hold it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Checks that `bytes` are the network this build's package ships for `kind`;
+/// always passes for a model the build embeds (it publishes no digest).
+pub fn check_published_model(kind: ModelKind, bytes: &[u8]) -> Result<(), String> {
+    match published_model_sha256(kind) {
+        Some(want) => {
+            let got = sha256_hex(bytes);
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "its SHA-256 is {got}, not the {want} of the {} this build was made with",
+                    model_file_name(kind)
+                ))
+            }
+        }
+        None => Ok(()),
+    }
+}
+
 /// One detected face, in pixels of the image it was found in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Face {

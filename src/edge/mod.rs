@@ -24,7 +24,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Expect, KeySet};
-use crate::detect::Detector;
+use crate::detect::{Detector, ModelKind};
 use crate::error::{Error, Refusal, ServiceCode};
 use crate::image::{DecodeTarget, Limits, decode};
 use crate::prepare::{default_detect, detect_photo};
@@ -306,6 +306,8 @@ pub struct Edge {
     secrets: HashMap<&'static str, Secret>,
     valify: Option<AccessToken>,
     limits: Limits,
+    /// For `FB_EDGE_DETECT_FACES`: documents need the full-range model.
+    detector: Detector,
 }
 
 impl std::fmt::Debug for Edge {
@@ -316,9 +318,31 @@ impl std::fmt::Debug for Edge {
 }
 
 impl Edge {
-    /// Settings and secrets from the same lookup (the Worker's `env`).
+    /// Settings and secrets from the same lookup (the Worker's `env`), with
+    /// the models this build embeds.
     pub fn from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        Edge::from_env_with(lookup, Detector::embedded())
+    }
+
+    /// The same, detecting faces with `detector`. With `FB_EDGE_DETECT_FACES`
+    /// on, it must have both models (the wasm embeds only the short-range one:
+    /// the Worker imports the package's full-range network and passes it in).
+    pub fn from_env_with(
+        lookup: &dyn Fn(&str) -> Option<String>,
+        detector: Detector,
+    ) -> Result<Self, Error> {
         let cfg = EdgeConfig::from_env(lookup)?;
+        if cfg.detect_faces {
+            for kind in [ModelKind::Short, ModelKind::Full] {
+                if !detector.has_model(kind) {
+                    return Err(misconfigured(format!(
+                        "FB_EDGE_DETECT_FACES needs the {} model: import the package's {} and pass it as `new EdgeProxy(env, {{ fullModel }})`",
+                        kind.name(),
+                        crate::detect::model_file_name(kind)
+                    )));
+                }
+            }
+        }
         let mut secrets = HashMap::new();
         for name in NAMES.iter().flat_map(|(_, n)| n.iter()) {
             if let Some(v) = lookup(name).filter(|v| !v.is_empty()) {
@@ -330,6 +354,7 @@ impl Edge {
             secrets,
             valify: None,
             limits: Limits::default(),
+            detector,
         })
     }
 
@@ -524,8 +549,13 @@ impl Edge {
     }
 
     fn check_face(&self, role: Role, bytes: &[u8]) -> Result<(), Error> {
-        let detector: &Detector = crate::detect::shared();
-        let report = detect_photo(detector, bytes, role, &default_detect(role), &self.limits)?;
+        let report = detect_photo(
+            &self.detector,
+            bytes,
+            role,
+            &default_detect(role),
+            &self.limits,
+        )?;
         // Only what a service would refuse: no face, or several in a selfie.
         let fatal: Vec<_> = report
             .gate

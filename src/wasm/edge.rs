@@ -7,8 +7,9 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::to_js;
+use crate::detect::{Detector, ModelKind};
 use crate::edge::{self, Edge, Route};
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::providers::{HttpRequest, HttpResponse, MatchRequest, Provider};
 
 /// An edge error as a JS `Error` with `code`, the HTTP `status` to answer
@@ -65,17 +66,38 @@ pub struct EdgeProxy {
 
 #[wasm_bindgen]
 impl EdgeProxy {
-    /// Reads `FB_*` settings and secrets from the Worker's `env`.
+    /// Reads `FB_*` settings and secrets from the Worker's `env`. With
+    /// `FB_EDGE_DETECT_FACES` on, pass the package's full-range network as
+    /// `models.fullModel` (a Data module import of `blazeface_back_256.fbnet`):
+    /// the wasm does not embed it, and checks its SHA-256.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] env: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EdgeModels")] models: Option<JsValue>,
     ) -> Result<EdgeProxy, JsValue> {
         let lookup = |name: &str| -> Option<String> {
             Reflect::get(&env, &name.into())
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let edge = Edge::from_env(&lookup).map_err(edge_error)?;
+        let detector = Detector::embedded();
+        let full = models
+            .filter(|m| m.is_object())
+            .and_then(|m| Reflect::get(&m, &"fullModel".into()).ok())
+            .filter(|v| {
+                v.is_instance_of::<Uint8Array>() || v.is_instance_of::<js_sys::ArrayBuffer>()
+            });
+        if let Some(v) = full {
+            let bytes = Uint8Array::new(&v).to_vec();
+            let misconfigured =
+                |why: String| edge_error(Error::refused(Refusal::EdgeMisconfigured, why));
+            crate::detect::check_published_model(ModelKind::Full, &bytes)
+                .map_err(|why| misconfigured(format!("models.fullModel: {why}")))?;
+            detector
+                .supply_model(ModelKind::Full, &bytes)
+                .map_err(|e| misconfigured(format!("models.fullModel: {e}")))?;
+        }
+        let edge = Edge::from_env_with(&lookup, detector).map_err(edge_error)?;
         Ok(EdgeProxy {
             edge: RefCell::new(edge),
         })

@@ -7,6 +7,7 @@
 mod client;
 mod edge;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
@@ -15,8 +16,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
-use crate::detect::Detector;
-use crate::error::Error;
+use crate::detect::{DetectOptions, Detector, ModelKind};
+use crate::error::{DetectError, Error};
 use crate::image::{Limits, RgbImage};
 use crate::prepare::{
     PrepareOptions, detect_image, detect_options_from_json, detect_photo, prepare_with,
@@ -80,10 +81,83 @@ async fn input_bytes(input: JsValue) -> Result<Vec<u8>, Error> {
     ))
 }
 
+#[wasm_bindgen(module = "/src/wasm/model.js")]
+extern "C" {
+    /// The package's full-range network (or the one at `url`), as a Uint8Array.
+    #[wasm_bindgen(js_name = fetchModel)]
+    fn fetch_model(url: Option<String>) -> Promise;
+}
+
 struct Inner {
     detector: Detector,
     limits: Limits,
     client: client::ClientConfig,
+    /// `fullModelUrl`, when the page serves the network itself.
+    full_model_url: Option<String>,
+    /// The fetch in flight: calls that need the model meanwhile await the same one.
+    fetching: RefCell<Option<Promise>>,
+}
+
+impl Inner {
+    /// Makes every model in `kinds` ready to run: one this build does not
+    /// embed and that was not passed in is fetched from the package, once,
+    /// and used only if its SHA-256 is the one this build was made with.
+    async fn ensure_models(&self, kinds: &[ModelKind]) -> Result<(), Error> {
+        for &kind in kinds {
+            if self.detector.has_model(kind) {
+                continue;
+            }
+            if crate::detect::published_model_sha256(kind).is_none() {
+                // Neither embedded nor shipped beside the wasm: only bytes passed in would do.
+                return Err(DetectError::NotEmbedded { which: kind.name() }.into());
+            }
+            let promise = self
+                .fetching
+                .borrow_mut()
+                .get_or_insert_with(|| fetch_model(self.full_model_url.clone()))
+                .clone();
+            let fetched = JsFuture::from(promise).await;
+            // Done, either way: a failed fetch is tried again by the next call.
+            self.fetching.borrow_mut().take();
+            let fail = |reason: String| DetectError::ModelFetch {
+                which: kind.name(),
+                url: self.full_model_url.clone().unwrap_or_else(|| {
+                    format!("the package's {}", crate::detect::model_file_name(kind))
+                }),
+                reason,
+            };
+            let bytes = match fetched {
+                Ok(b) => Uint8Array::new(&b).to_vec(),
+                Err(e) => {
+                    let why = e
+                        .dyn_ref::<js_sys::Error>()
+                        .map(|e| String::from(e.message()))
+                        .unwrap_or_else(|| "the fetch failed".into());
+                    return Err(fail(why).into());
+                }
+            };
+            crate::detect::check_published_model(kind, &bytes).map_err(fail)?;
+            self.detector.supply_model(kind, &bytes)?;
+        }
+        Ok(())
+    }
+
+    async fn ensure_for(&self, opts: &DetectOptions) -> Result<(), Error> {
+        self.ensure_models(&Detector::models_for(opts)).await
+    }
+}
+
+/// `options[key]` as a string: a string, or an object's `toString()` (a `URL`).
+fn string_option(options: &JsValue, key: &str) -> Option<String> {
+    if !options.is_object() {
+        return None;
+    }
+    let v = Reflect::get(options, &key.into()).ok()?;
+    if v.is_undefined() || v.is_null() {
+        return None;
+    }
+    v.as_string()
+        .or_else(|| v.dyn_ref::<Object>().map(|o| String::from(o.to_string())))
 }
 
 /// Detects faces, checks photo quality and prepares photos for a face-match
@@ -126,22 +200,30 @@ impl FaceBridge {
                 detector,
                 limits,
                 client,
+                full_model_url: string_option(&options, "fullModelUrl"),
+                fetching: RefCell::new(None),
             }),
         })
     }
 
-    /// Loads a model now ("short" or "full") instead of at the first detection.
-    #[wasm_bindgen(js_name = warmUp)]
+    /// Loads a model now ("short" or "full") instead of at the first
+    /// detection; for the full-range one, that includes fetching it. Resolves
+    /// once `detectPixels` can use it.
+    #[wasm_bindgen(js_name = warmUp, unchecked_return_type = "Promise<void>")]
     pub fn warm_up(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ModelKind")] model: JsValue,
-    ) -> Result<(), JsValue> {
-        let kind = serde_wasm_bindgen::from_value(model)
-            .map_err(|e| to_js_error(Error::invalid("model", e.to_string())))?;
-        self.inner
-            .detector
-            .warm_up(kind)
-            .map_err(|e| to_js_error(e.into()))
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let run = async {
+                let kind: ModelKind = serde_wasm_bindgen::from_value(model)
+                    .map_err(|e| Error::invalid("model", e.to_string()))?;
+                inner.ensure_models(&[kind]).await?;
+                inner.detector.warm_up(kind).map_err(Error::from)
+            };
+            run.await.map(|()| JsValue::UNDEFINED).map_err(to_js_error)
+        })
     }
 
     /// Finds faces in a photo and runs the quality gate without refusing.
@@ -162,6 +244,7 @@ impl FaceBridge {
                     limits
                 };
                 let bytes = input_bytes(input).await?;
+                inner.ensure_for(&detect).await?;
                 detect_photo(&inner.detector, &bytes, role, &detect, &limits)
             };
             run.await.map(|r| to_js(&r)).map_err(to_js_error)
@@ -169,7 +252,8 @@ impl FaceBridge {
     }
 
     /// Detects faces in raw RGBA pixels (an `ImageData` from a canvas or a
-    /// camera frame). Synchronous: meant for a detection loop in a worker.
+    /// camera frame). Synchronous: meant for a detection loop in a worker. It
+    /// cannot fetch: with the full-range model, `await warmUp("full")` first.
     #[wasm_bindgen(js_name = detectPixels, unchecked_return_type = "DetectionReport")]
     pub fn detect_pixels(
         &self,
@@ -219,6 +303,7 @@ impl FaceBridge {
                     opts.limits = inner.limits;
                 }
                 let bytes = input_bytes(input).await?;
+                inner.ensure_for(&opts.detect_options()).await?;
                 prepare_with(&inner.detector, &bytes, &opts)
             };
             match run.await {

@@ -110,6 +110,11 @@ export type EdgeRoute =
   | { kind: "match"; provider: Provider }
   | { kind: "valifyDirect" };
 
+/** What `new EdgeProxy(env, models)` detects faces with (`FB_EDGE_DETECT_FACES`). */
+export interface EdgeModels {
+  /** The package's `blazeface_back_256.fbnet` (a Data module import in the Worker); its SHA-256 is checked. */
+  fullModel?: ArrayBuffer | Uint8Array;
+}
 export interface EdgeAdmitted { provider: Provider; jti: string; exp: number; sub: string }
 
 export interface ServiceRequest {
@@ -145,10 +150,21 @@ export interface FaceBridgeOptions {
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
   limits?: Limits;
-  /** BlazeFace short-range model as an NNEF archive (examples/convert_models.rs makes one from the ONNX file), instead of the embedded one. */
+  /** BlazeFace short-range network as `.fbnet` bytes (examples/convert_models.rs compiles one from the ONNX file), instead of the embedded one. */
   shortModel?: Uint8Array;
-  /** BlazeFace full-range model as an NNEF archive, instead of the embedded one. */
+  /**
+   * BlazeFace full-range network as `.fbnet` bytes (the package's
+   * `blazeface_back_256.fbnet`, or one of your own). Without it, the first call
+   * that needs it (role "document", model "full", tiles "auto") fetches it.
+   */
   fullModel?: Uint8Array;
+  /**
+   * Where that fetch reads the package's `blazeface_back_256.fbnet` when you
+   * serve it yourself (relative URLs resolve against the page). Default: the
+   * file beside the package's wasm. Its SHA-256 must be the one this build was
+   * made with, or the call fails with `MODEL_ERROR`.
+   */
+  fullModelUrl?: string | URL;
 }
 
 export interface DetectOptions {

@@ -1,7 +1,7 @@
 // The packed wasm in Node: same faces and same prepared image as native.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { assertSameFaces, assertSamePrepared } from "./compare.mjs";
 
 const root = new URL("../../", import.meta.url);
@@ -28,6 +28,45 @@ test("prepare for Valify (2 MB as base64) matches native", async () => {
   const got = await fb.prepare(gen("selfie.jpg").buffer, expected.selfiePrepare.options);
   assertSamePrepared(got, expected.selfiePrepare.report, 2_000_000, "selfie");
   assert.deepEqual(got.report.gate, []);
+});
+
+test("the full-range model: fetched from the package on first use, checked, shared", async () => {
+  // The wasm embeds the short-range network only.
+  const rgb = new Uint8Array(64 * 48 * 4).fill(128);
+  const fresh = new FaceBridge();
+  assert.throws(() => fresh.detectPixels(rgb, 64, 48, { model: "full" }), (e) => {
+    assert.equal(e.code, "MODEL_ERROR");
+    assert.match(e.message, /warmUp\("full"\)/);
+    return true;
+  });
+  assert.deepEqual(fresh.detectPixels(rgb, 64, 48, { model: "short" }).faces, []);
+  // Two calls in flight share one read of the package's file (pkg/blazeface_back_256.fbnet).
+  await Promise.all([fresh.warmUp("full"), fresh.warmUp("full")]);
+  assert.deepEqual(fresh.detectPixels(rgb, 64, 48, { model: "full" }).faces, []);
+
+  const file = new URL("pkg/blazeface_back_256.fbnet", root);
+  const tampered = new URL("test-out/tampered.fbnet", root);
+  mkdirSync(new URL("test-out/", root), { recursive: true });
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(tampered, bytes);
+  const refusals = [
+    [tampered, /SHA-256 is [0-9a-f]{64}, not the [0-9a-f]{64}/],
+    [new URL("test-out/missing.fbnet", root), /could not be fetched from .*missing\.fbnet/],
+  ];
+  for (const [url, why] of refusals) {
+    const other = new FaceBridge({ fullModelUrl: url });
+    await assert.rejects(other.detect(gen("sample1.jpg"), { role: "document" }), (e) => {
+      assert.equal(e.code, "MODEL_ERROR");
+      assert.match(e.message, why);
+      return true;
+    });
+    // A failed fetch is not kept: the next call tries again (and fails again here).
+    await assert.rejects(other.warmUp("full"), /MODEL|model/);
+  }
+  // Bytes passed in are used as given, with no fetch.
+  const given = new FaceBridge({ fullModel: new Uint8Array(readFileSync(file)), fullModelUrl: tampered });
+  await given.warmUp("full");
 });
 
 test("errors are Errors with a stable code", async () => {
