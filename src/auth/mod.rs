@@ -20,10 +20,9 @@
 //! (`fbo`) and the body digest (`fbd`). Single use (`jti`) is the edge's job:
 //! it needs shared state.
 
-mod hs256;
+mod jws;
 
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -210,66 +209,29 @@ pub struct Expect<'a> {
 
 /// Signs `claims` with the set's first key, `kid` in the header.
 pub fn mint(claims: &Claims, keys: &KeySet) -> Result<String, TokenError> {
-    hs256::install();
     let (kid, secret) = keys.keys.first().ok_or(TokenError::UnknownKey)?;
     if secret.len() < MIN_SECRET_LEN {
         return Err(TokenError::WeakSecret);
     }
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(kid.clone());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret))
-        .map_err(|_| TokenError::Malformed)
+    jws::sign(kid, claims, secret)
 }
 
 /// Verifies a token for one request; returns its claims.
 pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, TokenError> {
-    hs256::install();
     let token = token.trim();
     if token.is_empty() {
         return Err(TokenError::Missing);
     }
-    if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+    if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::Malformed);
     }
-    // The allow-list comes before anything else reads the token, on the raw
-    // `alg` string: "none", "None", "HS512", "RS256"… are all refused here.
-    let alg = token
-        .split('.')
-        .next()
-        .and_then(|h| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(h)
-                .ok()
-        })
-        .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
-        .and_then(|h| h.get("alg").and_then(|a| a.as_str()).map(str::to_string))
-        .ok_or(TokenError::Malformed)?;
-    if alg != "HS256" {
-        return Err(TokenError::Algorithm);
-    }
-    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-    if header.alg != Algorithm::HS256 {
-        return Err(TokenError::Algorithm);
-    }
+    // Framing, then the algorithm allow-list on the raw `alg` ("none",
+    // "None", "HS512", "RS256"… refused), before any key is looked up.
+    let token = jws::parse(token)?;
     let secret = keys
-        .find(header.kid.as_deref())
+        .find(token.kid.as_deref())
         .ok_or(TokenError::UnknownKey)?;
-    let mut v = Validation::new(Algorithm::HS256);
-    // Time is checked below against the caller's clock (wasm has no SystemTime).
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &v)
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::InvalidSignature => TokenError::Signature,
-                ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
-                _ => TokenError::Malformed,
-            }
-        })?;
-    let c = data.claims;
+    let c: Claims = token.verify(secret)?;
     let now = expect.now_s;
     if c.exp.saturating_sub(c.iat) > MAX_LIFETIME_S || c.exp < c.iat {
         return Err(TokenError::Lifetime);
@@ -494,6 +456,61 @@ mod tests {
                 TokenError::Malformed,
             ),
             ("huge", "a".repeat(5000), expect(NOW), TokenError::Malformed),
+            (
+                "four segments",
+                format!("{good}.e30"),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "alg not a string",
+                forged(serde_json::json!({"alg": 256}), &claims(), "hs256"),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            (
+                "header not an object",
+                forged(serde_json::json!("HS256"), &claims(), "hs256"),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "a critical extension",
+                forged(
+                    serde_json::json!({"alg": "HS256", "kid": "k1", "crit": ["b64"], "b64": false}),
+                    &claims(),
+                    "hs256",
+                ),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "padded signature",
+                format!("{good}="),
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "signature with stray bits",
+                // 32 bytes are 43 characters whose last carries two unused
+                // bits: set one, and the same bytes have a second spelling.
+                {
+                    let (head, last) = good.split_at(good.len() - 1);
+                    let i = B64.find(last).unwrap();
+                    format!("{head}{}", &B64[(i | 1)..(i | 1) + 1])
+                },
+                expect(NOW),
+                TokenError::Malformed,
+            ),
+            (
+                "truncated signature",
+                {
+                    let (input, sig) = good.rsplit_once('.').unwrap();
+                    format!("{input}.{}", &sig[..20])
+                },
+                expect(NOW),
+                TokenError::Signature,
+            ),
         ];
         for (name, token, e, want) in rows {
             assert_eq!(check(&token, e).unwrap_err(), want, "{name}");
@@ -508,7 +525,16 @@ mod tests {
             "hs256",
         );
         assert!(check(&hs, expect(NOW)).is_ok());
+        // Header members that are not critical are ignored, as RFC 7515 asks.
+        let extra = forged(
+            serde_json::json!({"alg": "HS256", "kid": "k1", "typ": "JWT", "cty": "x"}),
+            &claims(),
+            "hs256",
+        );
+        assert!(check(&extra, expect(NOW)).is_ok());
     }
+
+    const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     #[test]
     fn key_rotation_by_kid() {
