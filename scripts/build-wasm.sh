@@ -45,6 +45,9 @@ PY
 for dts in "$OUT_DIR/$OUT_NAME.d.ts" "$OUT_DIR/${OUT_NAME}_bg.wasm.d.ts"; do
   sed -i -E '/^\s*(readonly|export const) /s/\bany\b/unknown/g' "$dts"
 done
+# An `unchecked_param_type` drops the `?` of an `Option<JsValue>` parameter:
+# the options objects (all fields optional) may be left out, so say so.
+sed -i -E 's/\b(options|models): (FaceBridgeOptions|DetectOptions|PrepareOptions|CompareOptions|EdgeModels)\)/\1?: \2)/' "$OUT_DIR/$OUT_NAME.d.ts"
 
 wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
 # FB_WASM_OPT=0 skips binaryen for a quick local loop (CI never sets it).

@@ -101,4 +101,9 @@ test("the TypeScript declarations have no any", () => {
   const body = dts.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
   assert.doesNotMatch(body, /\bany\b/);
   for (const t of ["FaceBridgeErrorCode", "PreparedImage", "Promise<DetectionReport>"]) assert.match(dts, new RegExp(t));
+  // Options objects may be left out, as the calls above do.
+  for (const t of ["constructor(options?: FaceBridgeOptions)", "detect(input: ImageInput, options?: DetectOptions)",
+    "prepare(input: ImageInput, options?: PrepareOptions)", "warmUp(model: ModelKind): Promise<void>", "models?: EdgeModels)"]) {
+    assert.ok(dts.includes(t), t);
+  }
 });
