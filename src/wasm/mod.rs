@@ -116,9 +116,17 @@ impl Inner {
                 .borrow_mut()
                 .get_or_insert_with(|| fetch_model(self.full_model_url.clone()))
                 .clone();
-            let fetched = JsFuture::from(promise).await;
-            // Done, either way: a failed fetch is tried again by the next call.
-            self.fetching.borrow_mut().take();
+            let fetched = JsFuture::from(promise.clone()).await;
+            // Done, either way: a failed fetch is tried again by the next call
+            // (unless that call already started a new one: leave that in place).
+            let mut in_flight = self.fetching.borrow_mut();
+            if in_flight
+                .as_ref()
+                .is_some_and(|p| Object::is(p.as_ref(), promise.as_ref()))
+            {
+                *in_flight = None;
+            }
+            drop(in_flight);
             let fail = |reason: String| DetectError::ModelFetch {
                 which: kind.name(),
                 url: self.full_model_url.clone().unwrap_or_else(|| {
