@@ -67,6 +67,9 @@ function makeClient() {
       return r.json();
     },
   });
+  // The full-range model (documents) is fetched on first use: start now, while
+  // the user picks a file. A failure here comes back on the first document.
+  fb.warmUp("full").catch(() => {});
   $("video-label").hidden = $("provider").value !== "biometry";
 }
 
