@@ -246,8 +246,8 @@ mod simd {
             let base = row + first * 3;
             let mut acc = i32x4_splat(ONE >> 1);
             let pairs = coeffs.chunks_exact(2).take(n.div_ceil(2)).enumerate();
-            // Pair p reads 8 bytes from base + 6p: all inside `window` but at
-            // the image's last pixels, which read a zero-padded copy.
+            // Pair p reads 8 bytes from base + 6p: all inside the window `w`
+            // but at the image's last pixels, which read a zero-padded copy.
             match src.get(base..base + n.div_ceil(2) * 6 + 2) {
                 Some(w) => {
                     for (p, c) in pairs {
@@ -273,7 +273,8 @@ mod simd {
     pub(super) fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut [i32], out: &mut [u8]) {
         let (first, n, coeffs) = down.of(i);
         let row = |k: usize| rows.row(first + k);
-        let stride = rows.stride;
+        // The last stride % 16 bytes go one at a time.
+        let tail = rows.stride / 16 * 16;
         acc.fill(ONE >> 1);
         for p in 0..n.div_ceil(2) {
             let c = pair(&coeffs[2 * p..]);
@@ -323,8 +324,6 @@ mod simd {
                     }
                 }
             }
-            // The last stride % 16 bytes, one at a time.
-            let tail = stride / 16 * 16;
             for k in [2 * p, 2 * p + 1] {
                 if k < n {
                     let w = coeffs[k] as i32;
@@ -346,7 +345,6 @@ mod simd {
                 v128_store(o.as_mut_ptr().cast(), v);
             }
         }
-        let tail = stride / 16 * 16;
         for (o, &a) in out[tail..].iter_mut().zip(&acc[tail..]) {
             *o = ((a >> BITS).clamp(0, 255)) as u8;
         }
