@@ -306,8 +306,9 @@ pub struct Edge {
     secrets: HashMap<&'static str, Secret>,
     valify: Option<AccessToken>,
     limits: Limits,
-    /// For `FB_EDGE_DETECT_FACES`: documents need the full-range model.
-    detector: Detector,
+    /// For `FB_EDGE_DETECT_FACES` (documents need the full-range model): one
+    /// with a model passed in, or `None` for this build's shared one.
+    detector: Option<Detector>,
 }
 
 impl std::fmt::Debug for Edge {
@@ -321,20 +322,33 @@ impl Edge {
     /// Settings and secrets from the same lookup (the Worker's `env`), with
     /// the models this build embeds.
     pub fn from_env(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        Edge::from_env_with(lookup, Detector::embedded())
+        Edge::from_env_with(lookup, None)
     }
 
-    /// The same, detecting faces with `detector`. With `FB_EDGE_DETECT_FACES`
-    /// on, it must have both models (the wasm embeds only the short-range one:
-    /// the Worker imports the package's full-range network and passes it in).
+    /// The same, with the package's full-range network for a build that does
+    /// not embed it (the wasm: the Worker imports the file and passes it in).
+    /// Its SHA-256 must be the one this build was made with. With
+    /// `FB_EDGE_DETECT_FACES` on, both models must be there.
     pub fn from_env_with(
         lookup: &dyn Fn(&str) -> Option<String>,
-        detector: Detector,
+        full_model: Option<&[u8]>,
     ) -> Result<Self, Error> {
         let cfg = EdgeConfig::from_env(lookup)?;
+        let detector = match full_model {
+            Some(bytes) => {
+                let why = |e: String| misconfigured(format!("models.fullModel: {e}"));
+                crate::detect::check_published_model(ModelKind::Full, bytes).map_err(why)?;
+                let d = Detector::embedded();
+                d.supply_model(ModelKind::Full, bytes)
+                    .map_err(|e| why(e.to_string()))?;
+                Some(d)
+            }
+            None => None,
+        };
+        let detector_in_use = detector.as_ref().unwrap_or_else(|| crate::detect::shared());
         if cfg.detect_faces {
             for kind in [ModelKind::Short, ModelKind::Full] {
-                if !detector.has_model(kind) {
+                if !detector_in_use.has_model(kind) {
                     return Err(misconfigured(format!(
                         "FB_EDGE_DETECT_FACES needs the {} model: import the package's {} and pass it as `new EdgeProxy(env, {{ fullModel }})`",
                         kind.name(),
@@ -549,13 +563,11 @@ impl Edge {
     }
 
     fn check_face(&self, role: Role, bytes: &[u8]) -> Result<(), Error> {
-        let report = detect_photo(
-            &self.detector,
-            bytes,
-            role,
-            &default_detect(role),
-            &self.limits,
-        )?;
+        let detector = self
+            .detector
+            .as_ref()
+            .unwrap_or_else(|| crate::detect::shared());
+        let report = detect_photo(detector, bytes, role, &default_detect(role), &self.limits)?;
         // Only what a service would refuse: no face, or several in a selfie.
         let fatal: Vec<_> = report
             .gate
@@ -774,6 +786,16 @@ mod tests {
             m.insert(k.to_string(), v.to_string());
         }
         move |n| m.get(n).cloned()
+    }
+
+    #[test]
+    fn a_full_model_passed_in_must_load() {
+        let on = env(&[("FB_EDGE_DETECT_FACES", "true")]);
+        let e = Edge::from_env_with(&on, Some(b"not a network")).unwrap_err();
+        assert_eq!(e.code(), "EDGE_MISCONFIGURED");
+        assert!(e.to_string().contains("models.fullModel"), "{e}");
+        // Natively both models are embedded: the shared detector serves.
+        assert!(Edge::from_env(&on).is_ok());
     }
 
     #[test]

@@ -7,9 +7,8 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::to_js;
-use crate::detect::{Detector, ModelKind};
 use crate::edge::{self, Edge, Route};
-use crate::error::{Error, Refusal};
+use crate::error::Error;
 use crate::providers::{HttpRequest, HttpResponse, MatchRequest, Provider};
 
 /// An edge error as a JS `Error` with `code`, the HTTP `status` to answer
@@ -80,24 +79,14 @@ impl EdgeProxy {
                 .ok()
                 .and_then(|v| v.as_string())
         };
-        let detector = Detector::embedded();
         let full = models
             .filter(|m| m.is_object())
             .and_then(|m| Reflect::get(&m, &"fullModel".into()).ok())
             .filter(|v| {
                 v.is_instance_of::<Uint8Array>() || v.is_instance_of::<js_sys::ArrayBuffer>()
-            });
-        if let Some(v) = full {
-            let bytes = Uint8Array::new(&v).to_vec();
-            let misconfigured =
-                |why: String| edge_error(Error::refused(Refusal::EdgeMisconfigured, why));
-            crate::detect::check_published_model(ModelKind::Full, &bytes)
-                .map_err(|why| misconfigured(format!("models.fullModel: {why}")))?;
-            detector
-                .supply_model(ModelKind::Full, &bytes)
-                .map_err(|e| misconfigured(format!("models.fullModel: {e}")))?;
-        }
-        let edge = Edge::from_env_with(&lookup, detector).map_err(edge_error)?;
+            })
+            .map(|v| Uint8Array::new(&v).to_vec());
+        let edge = Edge::from_env_with(&lookup, full.as_deref()).map_err(edge_error)?;
         Ok(EdgeProxy {
             edge: RefCell::new(edge),
         })
