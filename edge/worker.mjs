@@ -3,30 +3,66 @@
 // The browser SDK posts both images to POST /v1/match/{provider} with a token
 // its page got from the customer's backend (getToken). This Worker holds the
 // services' secrets (Worker secrets, FB_* names), and every decision it takes
-// is made by the crate's own code (EdgeProxy, src/edge): route, Origin, body
-// size, token, image re-validation, the service request and the answer. The
-// Worker itself only moves bytes, consumes each token's jti in a Durable
-// Object, and calls the service once, with a timeout.
+// is made by the crate's own code (EdgeProxy, src/edge): route, Origin, the
+// token (from the header, before the body is read), body size and digest,
+// image re-validation, the service request, the answer and its signed
+// receipt. The Worker itself only moves bytes, consumes each token's jti in a
+// Durable Object, and calls the service once, with a timeout.
 //
 // workerd rules: the wasm is imported as a compiled module (no compiling from
 // bytes at run time) and instantiated inside the first request, not at top
 // level; nothing random happens at top level either.
 
-import wasmModule from "../pkg/facebridge_bg.wasm";
+import wasmModule from "../pkg/edge/facebridge_edge_bg.wasm";
 // The full-range face model, which the wasm does not embed: a Data module
 // (ArrayBuffer) for FB_EDGE_DETECT_FACES; EdgeProxy checks its SHA-256.
 import fullModel from "../pkg/blazeface_back_256.fbnet";
-import { initSync, EdgeProxy } from "../pkg/facebridge.js";
+import { initSync, EdgeProxy, __wbg_reset_state } from "../pkg/edge/facebridge_edge.js";
+
+/** GET: the public JWK set receipts verify with (Ed25519 keys only). */
+const RECEIPT_KEYS_PATH = "/v1/receipt-keys";
 
 let proxy = null;
+let initialised = false;
 
 function edgeFor(env) {
   if (proxy === null) {
-    initSync({ module: wasmModule });
-    proxy = new EdgeProxy(env, { fullModel }); // throws EDGE_MISCONFIGURED (naming the variable) until env is right
+    if (!initialised) {
+      initSync({ module: wasmModule });
+      initialised = true;
+    }
+    proxy = new EdgeProxy(env, { fullModel }); // throws EDGE_MISCONFIGURED until env is right
   }
   return proxy;
 }
+
+/**
+ * A trap (out of memory, an abort) leaves the instance's memory and the
+ * proxy's borrow state undefined: drop both and start the next request on a
+ * fresh instance. Valify's cached access token is lost with it; nothing else
+ * lives there.
+ */
+function recover(e) {
+  proxy = null;
+  try {
+    __wbg_reset_state();
+  } catch {
+    initialised = false;
+  }
+  console.error(JSON.stringify({ facebridge: "edge", event: "wasm-trap", reset: true, error: String(e && e.message).slice(0, 200) }));
+}
+
+/** The wasm's linear memory in MiB: it only grows, so after a request it is the isolate's high-water mark for the wasm heap (docs/security.md). */
+function wasmMiB() {
+  if (!initialised) return null;
+  try {
+    return Math.round((initSync({ module: wasmModule }).memory.buffer.byteLength / 1048576) * 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError || e instanceof RangeError;
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
@@ -37,38 +73,37 @@ function answer(status, body, headers) {
   return new Response(body, { status, headers: h });
 }
 
-function failure(err, cors) {
+const UNEXPECTED = JSON.stringify({ error: { code: "SERVICE_ERROR", message: "the edge failed unexpectedly", status: 500 } });
+
+/** {status, body, code} of an error: ours carry them; anything else says only that it happened. */
+function failure(err, log) {
   if (err && typeof err.body === "string" && typeof err.status === "number") {
-    return { response: answer(err.status, err.body, cors), code: err.code, status: err.status };
+    // The client gets `body` (a bare code where the edge is misconfigured);
+    // the operator's log gets the message, which names the variable.
+    if (err.code === "EDGE_MISCONFIGURED") log.detail = String(err.message).slice(0, 300);
+    return { status: err.status, body: err.body, code: err.code };
   }
-  // Not one of ours: say nothing about it but that it happened.
-  const body = JSON.stringify({ error: { code: "SERVICE_ERROR", message: "the edge failed unexpectedly", status: 500 } });
-  return { response: answer(500, body, cors), code: "SERVICE_ERROR", status: 500 };
+  if (isTrap(err)) recover(err);
+  return { status: 500, body: UNEXPECTED, code: "SERVICE_ERROR" };
 }
 
-/** Reads the body, refusing it as soon as it passes `max` bytes. */
-async function readLimited(request, edge) {
-  if (!request.body) return new Uint8Array(0);
+/**
+ * Streams the body into the admission (hashed in the wasm as it arrives),
+ * stopping as soon as it passes the route's limit: no copy held in JS.
+ */
+async function readInto(request, admission) {
+  if (!request.body) return;
   const reader = request.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > edge.maxBodyBytes) {
-      await reader.cancel();
-      edge.checkLength(String(total)); // throws BODY_TOO_LARGE
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      admission.push(value); // throws BODY_TOO_LARGE past the limit
     }
-    chunks.push(value);
+  } catch (e) {
+    reader.cancel().catch(() => {});
+    throw e;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** One service call, never retried: it may be billed. */
@@ -103,12 +138,34 @@ async function consumeJti(env, jti, exp) {
   if (!r.ok) throw new Error("jti ledger failed");
 }
 
-async function valifyToken(edge, fresh) {
-  const req = edge.valifyTokenRequest();
-  const r = await send(req, edge.timeoutMs);
-  if (fresh) return edge.directGrant(r.status, r.contentType, r.body, nowS());
-  edge.acceptValifyToken(r.status, r.contentType, r.body, nowS());
-  return null;
+// Concurrent requests in this isolate share one Valify token request.
+let valifyInflight = null;
+
+async function refreshValifyToken(edge) {
+  if (!valifyInflight) {
+    valifyInflight = (async () => {
+      const r = await send(edge.valifyTokenRequest(), edge.timeoutMs);
+      edge.acceptValifyToken(r.status, r.contentType, r.body, nowS());
+    })().finally(() => {
+      valifyInflight = null;
+    });
+  }
+  await valifyInflight;
+}
+
+/**
+ * The service's request. For Valify, `serviceRequest` takes a call from the
+ * cached access token in the same synchronous step that checks it, so a
+ * concurrent request can never spend it in between; `null` means "get a
+ * token first".
+ */
+async function serviceRequest(edge, checked) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const req = edge.serviceRequest(checked, nowS());
+    if (req !== null) return req;
+    await refreshValifyToken(edge);
+  }
+  throw EdgeProxy.transportError("network", "no usable Valify access token after refreshing it");
 }
 
 async function handle(request, env, log) {
@@ -116,35 +173,60 @@ async function handle(request, env, log) {
   try {
     edge = edgeFor(env);
   } catch (e) {
-    return failure(e, []);
+    return { ...failure(e, log), cors: [] };
   }
   const origin = request.headers.get("origin");
-  const cors = edge.corsHeaders(origin);
+  let cors = [];
+  let admission = null;
+  let checked = null; // both hold wasm memory: freed in `finally`, every path
+  let sealed = false; // from the token's acceptance on, every answer carries a receipt
   try {
+    cors = edge.corsHeaders(origin);
     const url = new URL(request.url);
+    if (request.method === "GET" && url.pathname === RECEIPT_KEYS_PATH) {
+      return { status: 200, body: edge.receiptKeys(), cors: [["access-control-allow-origin", "*"]] };
+    }
     const route = edge.route(request.method, url.pathname);
     edge.checkOrigin(origin);
-    if (route.kind === "preflight") {
-      return { response: new Response(null, { status: 204, headers: cors }), status: 204 };
-    }
-    edge.checkLength(request.headers.get("content-length"));
-    const body = await readLimited(request, edge);
-    const admitted = edge.admit(route, request.headers.get("authorization"), body, nowS());
-    log.provider = admitted.provider;
-    await consumeJti(env, admitted.jti, admitted.exp);
+    if (route.kind === "preflight") return { status: 204, body: null, cors };
+    // The token, from the header alone: a client without one costs no body read.
+    admission = edge.authorize(route, request.headers.get("authorization"), request.headers.get("content-length"), nowS());
+    log.provider = admission.provider;
+    await readInto(request, admission);
+    edge.bind(admission); // the body the token was minted for, or TOKEN_REJECTED
+    await consumeJti(env, admission.jti, admission.exp);
     if (route.kind === "valifyDirect") {
-      const grant = await valifyToken(edge, true);
-      return { response: answer(200, grant, cors), status: 200 };
+      const r = await send(edge.valifyTokenRequest(), edge.timeoutMs);
+      return { status: 200, body: edge.directGrant(r.status, r.contentType, r.body, nowS()), cors };
     }
-    const checked = edge.validate(admitted.provider, body);
-    if (admitted.provider === "valify" && edge.valifyTokenNeeded(nowS())) {
-      await valifyToken(edge, false);
-    }
-    const r = await send(edge.serviceRequest(checked, nowS()), edge.timeoutMs);
-    const result = edge.finish(admitted.provider, r.status, r.contentType, r.body);
-    return { response: answer(200, result, cors), status: 200 };
+    sealed = true;
+    checked = edge.validate(admission);
+    const req = await serviceRequest(edge, checked);
+    log.sentBytes = req.body.byteLength;
+    const r = await send(req, edge.timeoutMs);
+    const result = edge.finish(admission.provider, r.status, r.contentType, r.body);
+    return { status: 200, body: edge.seal(admission, result, nowS()), cors };
   } catch (e) {
-    return failure(e, cors);
+    const f = failure(e, log);
+    if (sealed && proxy !== null) {
+      try {
+        f.body = edge.seal(admission, f.body, nowS());
+      } catch (e2) {
+        // No receipt: the backend treats the answer as unproven.
+        if (isTrap(e2)) recover(e2);
+        log.receipt = "failed";
+      }
+    }
+    return { ...f, cors };
+  } finally {
+    for (const o of [checked, admission]) {
+      if (o === null || proxy === null) continue;
+      try {
+        o.free();
+      } catch {
+        /* a reset instance already dropped it */
+      }
+    }
   }
 }
 
@@ -154,8 +236,9 @@ export default {
     const log = { method: request.method, path: new URL(request.url).pathname };
     const out = await handle(request, env, log);
     // One line per request: no token, no body, no secret, no service message.
-    console.log(JSON.stringify({ facebridge: "edge", ...log, status: out.status, code: out.code ?? null, ms: Date.now() - started }));
-    return out.response;
+    console.log(JSON.stringify({ facebridge: "edge", ...log, status: out.status, code: out.code ?? null, ms: Date.now() - started, wasmMiB: wasmMiB() }));
+    if (out.body === null) return new Response(null, { status: out.status, headers: out.cors });
+    return answer(out.status, out.body, out.cors);
   },
 };
 

@@ -49,15 +49,16 @@ done
 # the options objects (all fields optional) may be left out, so say so.
 sed -i -E 's/\b(options|models): (FaceBridgeOptions|DetectOptions|PrepareOptions|CompareOptions|EdgeModels)\)/\1?: \2)/' "$OUT_DIR/$OUT_NAME.d.ts"
 
-wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
-# FB_WASM_OPT=0 skips binaryen for a quick local loop (CI never sets it).
-[ "${FB_WASM_OPT:-1}" = 0 ] && WASM_OPT=
-if [ -n "$WASM_OPT" ]; then
-  bin=node_modules/.bin/wasm-opt
+# binaryen on one wasm file, in place. It takes about 100 s here; the same
+# input, arguments and binaryen give the same output, so keep the last few
+# results. FB_WASM_OPT=0 skips it for a quick local loop (CI never sets it).
+optimise() {
+  local wasm=$1
+  [ "${FB_WASM_OPT:-1}" = 0 ] && return 0
+  [ -n "$WASM_OPT" ] || return 0
+  local bin=node_modules/.bin/wasm-opt
   [ -x "$bin" ] || { echo "wasm-opt missing: run scripts/setup.sh" >&2; exit 1; }
-  # binaryen takes about 100 s here; the same input, arguments and binaryen
-  # give the same output, so keep the last few results.
-  cache="${FB_CACHE:-$HOME/.cache/facebridge}/wasm-opt"
+  local cache="${FB_CACHE:-$HOME/.cache/facebridge}/wasm-opt" key start
   key=$({ sha256sum < "$wasm"; echo "$WASM_OPT_ARGS"; "$bin" --version; } | sha256sum | cut -c1-32)
   if [ -f "$cache/$key.wasm" ]; then
     cp "$cache/$key.wasm" "$wasm"
@@ -71,9 +72,45 @@ if [ -n "$WASM_OPT" ]; then
     mkdir -p "$cache"
     cp "$wasm" "$cache/$key.wasm.part" && mv "$cache/$key.wasm.part" "$cache/$key.wasm"
     # shellcheck disable=SC2012
-    ls -t "$cache"/*.wasm | tail -n +5 | xargs -r rm -f
+    ls -t "$cache"/*.wasm | tail -n +7 | xargs -r rm -f
   fi
-fi
+}
+
+wasm="$OUT_DIR/${OUT_NAME}_bg.wasm"
+optimise "$wasm"
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "wasm: $raw bytes raw, $gz bytes gzip -9"
+
+# The edge's wasm (pkg/edge/): the same crate with EdgeProxy and the receipt
+# signer (feature `edge`), which a page never loads. wasm-bindgen directly,
+# for `--experimental-reset-state-function`: after a trap (out of memory,
+# abort) the Worker calls `__wbg_reset_state()` and gets a fresh instance
+# instead of a poisoned one (edge/worker.mjs).
+EDGE_DIR="$OUT_DIR/edge"
+# shellcheck disable=SC2086
+cargo build --target wasm32-unknown-unknown "${profile_flag[@]}" --lib $CARGO_ARGS,edge
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+profile_dir=$PROFILE
+[ "$PROFILE" = dev ] && profile_dir=debug
+mkdir -p "$EDGE_DIR"
+wasm-bindgen --target "$TARGET" --out-dir "$EDGE_DIR" --out-name facebridge_edge \
+  --experimental-reset-state-function "$target_dir/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
+optimise "$EDGE_DIR/facebridge_edge_bg.wasm"
+for dts in "$EDGE_DIR/facebridge_edge.d.ts" "$EDGE_DIR/facebridge_edge_bg.wasm.d.ts"; do
+  sed -i -E '/^\s*(readonly|export const) /s/\bany\b/unknown/g' "$dts"
+done
+sed -i -E 's/\b(options|models): (FaceBridgeOptions|DetectOptions|PrepareOptions|CompareOptions|EdgeModels)\)/\1?: \2)/' "$EDGE_DIR/facebridge_edge.d.ts"
+python3 - "$OUT_DIR/package.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+m = json.load(open(p))
+for f in ["edge/facebridge_edge.js", "edge/facebridge_edge.d.ts", "edge/facebridge_edge_bg.wasm"]:
+    if f not in m["files"]:
+        m["files"].append(f)
+json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)
+open(p, "a").write("\n")
+PY
+raw=$(stat -c %s "$EDGE_DIR/facebridge_edge_bg.wasm")
+gz=$(gzip -9 -c "$EDGE_DIR/facebridge_edge_bg.wasm" | wc -c)
+echo "edge wasm: $raw bytes raw, $gz bytes gzip -9"

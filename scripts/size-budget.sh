@@ -8,7 +8,7 @@ budget=$(python3 -c 'import tomllib; print(tomllib.load(open("wasm-pack.toml","r
 gz() { gzip -9 -c "$1" | wc -c; }
 wasm=$(gz pkg/facebridge_bg.wasm)
 js=0
-while IFS= read -r f; do js=$((js + $(gz "$f"))); done < <(find pkg -name '*.js' | sort)
+while IFS= read -r f; do js=$((js + $(gz "$f"))); done < <(find pkg -path pkg/edge -prune -o -name '*.js' -print | sort)
 page=$((wasm + js))
 echo "gzip -9: wasm $wasm + JS $js = $page bytes a page loads (budget $budget); full-range model on first use: $(gz pkg/blazeface_back_256.fbnet)"
 if [ "$page" -gt "$budget" ]; then

@@ -2,8 +2,10 @@
 //   - the five services' simulators (the native `facebridge simulate`),
 //   - the edge Worker (edge/worker.mjs) in workerd, through Miniflare,
 //   - a static server for the demo page (www/) and the npm package (pkg/),
-//     sent with a strict Content-Security-Policy, plus POST /kyc/token: a
-//     stand-in for the customer's backend that mints request tokens with jose.
+//     sent with a strict Content-Security-Policy, plus the customer's backend
+//     (scripts/backend.mjs): POST /kyc/token mints request tokens under its
+//     policy, POST /kyc/result trusts a verdict only through the edge's
+//     signed receipt.
 //
 // `node scripts/stack.mjs [--port 5173]` runs it until Ctrl-C (scripts/demo.sh
 // does that); the browser tests import startStack().
@@ -11,11 +13,12 @@ import { createServer } from "node:http";
 import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { SignJWT } from "jose";
+import { exportJWK, generateKeyPair } from "jose";
+import { makeBackend } from "./backend.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const PROVIDERS = ["biometric_kz", "valify", "biometry", "cvs", "aigen"];
@@ -33,6 +36,19 @@ const TYPES = {
 /** A fresh set of random service secrets (nothing here is a real credential). */
 export function randomSecrets(prefix = "dev-") {
   return Object.fromEntries(SECRET_NAMES.map((n) => [n, `${prefix}${randomBytes(9).toString("hex")}`]));
+}
+
+/**
+ * A fresh Ed25519 receipt key pair as JWKs: `privateJwk` is the edge's
+ * FB_RECEIPT_KEYS, `publicJwk` what the backend verifies with. This is how
+ * an operator makes one too (README, "Receipts").
+ */
+export async function receiptKeyPair(kid = "r1") {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: "EdDSA" },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "EdDSA" },
+  };
 }
 
 /** The native binary with the simulators (FB_BIN overrides it). */
@@ -59,18 +75,20 @@ export function startSimulator(bin, env) {
  * pointed at `simUrl`, the service `secrets` and `bindings` (FB_* settings).
  * Resolves to {mf, url}; `log` receives the Worker's output.
  */
-export async function startEdge({ simUrl, secrets, bindings, log = () => {} }) {
+export async function startEdge({ simUrl, secrets, bindings, log = () => {}, main = null }) {
   const mf = new Miniflare({
     modulesRoot: ROOT,
     // What wrangler's bundler would pick up: the Worker, the package's JS
     // and its snippets, the wasm, and the full-range model as a Data module.
+    // `main` (tests only) wraps the Worker, e.g. with a failing jti ledger.
     modules: [
+      ...(main ? [{ type: "ESModule", path: join(ROOT, main) }] : []),
       { type: "ESModule", path: join(ROOT, "edge/worker.mjs") },
-      { type: "ESModule", path: join(ROOT, "pkg/facebridge.js") },
-      ...readdirSync(join(ROOT, "pkg/snippets"), { recursive: true })
-        .filter((f) => f.endsWith(".js"))
-        .map((f) => ({ type: "ESModule", path: join(ROOT, "pkg/snippets", f) })),
-      { type: "CompiledWasm", path: join(ROOT, "pkg/facebridge_bg.wasm") },
+      { type: "ESModule", path: join(ROOT, "pkg/edge/facebridge_edge.js") },
+      ...readdirSync(join(ROOT, "pkg/edge"), { recursive: true })
+        .filter((f) => f.startsWith("snippets") && f.endsWith(".js"))
+        .map((f) => ({ type: "ESModule", path: join(ROOT, "pkg/edge", f) })),
+      { type: "CompiledWasm", path: join(ROOT, "pkg/edge/facebridge_edge_bg.wasm") },
       { type: "Data", path: join(ROOT, "pkg/blazeface_back_256.fbnet") },
     ],
     compatibilityDate: "2025-09-01",
@@ -99,12 +117,23 @@ export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
   const key = randomBytes(32).toString("base64url");
   const kid = "dev";
   const audience = "http://facebridge-edge.local";
+  const receipts = await receiptKeyPair("dev-receipts");
   const sim = await startSimulator(simBin || simulatorBin(), secrets);
 
   // The page's origin must be known before the Worker starts (its allow-list).
   const server = createServer();
   await new Promise((r) => server.listen(port, "127.0.0.1", r));
   const pageOrigin = `http://127.0.0.1:${server.address().port}`;
+  // The backend: this demo lets a visitor pick any service, for comparisons
+  // only (no Valify direct mode). Yours names the one service it pays for.
+  const backend = await makeBackend({
+    edgeAudience: audience,
+    kid,
+    tokenKey: new TextEncoder().encode(key),
+    receiptJwk: receipts.publicJwk,
+    receiptAudience: pageOrigin,
+    allow: (_session, { provider, op }) => PROVIDERS.includes(provider) && op === "compare",
+  });
 
   const { mf, url: edgeUrl } = await startEdge({
     simUrl: sim.url,
@@ -112,6 +141,8 @@ export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
     bindings: {
       FB_EDGE_AUDIENCE: audience,
       FB_TOKEN_KEYS: JSON.stringify({ [kid]: key }),
+      FB_RECEIPT_KEYS: JSON.stringify(receipts.privateJwk),
+      FB_RECEIPT_AUDIENCE: pageOrigin,
       FB_ALLOWED_ORIGINS: pageOrigin,
       FB_EDGE_DETECT_FACES: "true",
     },
@@ -130,8 +161,19 @@ export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
     "base-uri 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
-  const signKey = new TextEncoder().encode(key);
-  const counts = { token: 0 };
+  const counts = { token: 0, result: 0 };
+  const readJson = async (req) => {
+    let body = "";
+    for await (const chunk of req) {
+      body += chunk;
+      if (body.length > 16384) throw new Error("too large");
+    }
+    return JSON.parse(body);
+  };
+  const json = (res, status, v) => {
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(v));
+  };
 
   server.on("request", async (req, res) => {
     const url = new URL(req.url, pageOrigin);
@@ -140,21 +182,26 @@ export async function startStack({ port = 0, log = () => {}, simBin } = {}) {
         res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
         return res.end(JSON.stringify({ endpoint: edgeUrl, providers: PROVIDERS }));
       }
+      // The customer's backend. A real one checks its own session cookie
+      // here; the demo has one visitor, "demo-session".
       if (url.pathname === "/kyc/token" && req.method === "POST") {
-        // The customer's backend: check your own session here, then mint.
-        let body = "";
-        for await (const chunk of req) body += chunk;
-        const { provider, op, digest } = JSON.parse(body);
-        const token = await new SignJWT({ sub: "demo-session", fbp: provider, fbo: op, fbd: digest })
-          .setProtectedHeader({ alg: "HS256", kid })
-          .setAudience(audience)
-          .setIssuedAt()
-          .setExpirationTime("2m")
-          .setJti(randomUUID())
-          .sign(signKey);
-        counts.token++;
-        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-        return res.end(JSON.stringify({ token }));
+        try {
+          const out = await backend.mintToken("demo-session", await readJson(req));
+          counts.token++;
+          return json(res, 200, out);
+        } catch (e) {
+          return json(res, 403, { error: { code: "FORBIDDEN", message: String(e.message) } });
+        }
+      }
+      if (url.pathname === "/kyc/result" && req.method === "POST") {
+        try {
+          const { receipt } = await readJson(req);
+          const claims = await backend.verifyResult("demo-session", receipt);
+          counts.result++;
+          return json(res, 200, { verified: true, decision: claims.decision, code: claims.code ?? null, similarity: claims.similarity ?? null });
+        } catch (e) {
+          return json(res, 400, { verified: false, message: String(e.message) });
+        }
       }
       let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
       const base = path.startsWith("/pkg/") || path.startsWith("/tests/fixtures/") ? ROOT : join(ROOT, "www");

@@ -20,6 +20,8 @@ cargo clippy --target wasm32-unknown-unknown --lib --quiet -- -D warnings
 # The wasm as shipped: no tract, `.fbnet` networks (compiled first).
 cargo run --profile native --example convert_models --quiet
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-short --quiet -- -D warnings
+# The edge's wasm (pkg/edge/): the same, with EdgeProxy and the receipt signer.
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features embed-short,edge --quiet -- -D warnings
 
 step "native tests"
 cargo test --profile native --features native

@@ -686,3 +686,60 @@ fn profiles_drive_prepare() {
     let v = Provider::Valify.profile().prepare_options(Role::Document);
     assert_eq!((v.max_bytes, v.base64), (2_000_000, true));
 }
+
+#[test]
+fn a_client_media_type_never_reaches_the_service_request() {
+    // Whatever a client names its files, each adapter writes the type it
+    // sniffed from the bytes: no CR/LF, no quote, no second part.
+    let evil = [
+        "image/jpeg\r\nX-Injected: 1",
+        "image/jpeg\r\n\r\n--boundary\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nEVIL",
+        "image/jpeg\"; filename=\"x.php",
+    ];
+    for p in Provider::ALL {
+        for t in evil {
+            let mut req = request();
+            req.document.content_type = t.into();
+            req.selfie.content_type = t.into();
+            let cfg = ProviderConfig {
+                base_url: "https://svc.example".into(),
+                ..ProviderConfig::default()
+            };
+            let r = built(p, &cfg);
+            let r2 = p.build_request(&req, &cred(p), &cfg).unwrap();
+            let text = String::from_utf8_lossy(&r2.body);
+            assert!(!text.contains("X-Injected"), "{p}: {text:.300}");
+            assert!(!text.contains("EVIL"), "{p}: a smuggled part");
+            assert!(!text.contains("x.php"), "{p}: a smuggled filename");
+            for (k, v) in &r2.headers {
+                assert!(
+                    !k.contains(['\r', '\n']) && !v.contains(['\r', '\n']),
+                    "{p}: {k}: {v}"
+                );
+            }
+            // Same shape as the honest request: only the boundary may differ.
+            assert_eq!(r.headers.len(), r2.headers.len(), "{p}");
+            if r.header("content-type")
+                .is_some_and(|c| c.contains("boundary="))
+            {
+                assert_eq!(multipart_fields(&r), multipart_fields(&r2), "{p}");
+            }
+        }
+    }
+    // A video's type is one of three, matched, never copied.
+    let cfg = ProviderConfig {
+        base_url: "https://svc.example".into(),
+        ..ProviderConfig::default()
+    };
+    let mut req = request();
+    req.video.as_mut().unwrap().content_type = "video/mp4\r\nX-Injected: 1".into();
+    let e = Provider::Biometry
+        .build_request(&req, &cred(Provider::Biometry), &cfg)
+        .unwrap_err();
+    assert_eq!(e.code(), "INVALID_OPTIONS");
+    req.video.as_mut().unwrap().content_type = "VIDEO/WEBM; codecs=vp8".into();
+    let ok = Provider::Biometry
+        .build_request(&req, &cred(Provider::Biometry), &cfg)
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ok.body).contains("Content-Type: video/webm\r\n"));
+}

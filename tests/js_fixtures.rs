@@ -30,6 +30,7 @@ fn write_fixtures_for_the_js_suites() {
     });
     std::fs::write(dir.join("wall.jpg"), jpeg(&wall, 90)).unwrap();
     write_rust_token(&dir);
+    write_hostile_jpegs(&dir);
 
     let tiled = DetectOptions {
         model: ModelKind::Full,
@@ -69,6 +70,30 @@ fn write_fixtures_for_the_js_suites() {
         serde_json::to_vec_pretty(&expected).unwrap(),
     )
     .unwrap();
+}
+
+/// Progressive JPEGs of flat grey for the edge's memory tests: small files
+/// whose decode would hold every DCT coefficient of the full image. 40 MP is
+/// over the edge's pixel limit (refused from the header); 12 MP is under it
+/// but its coefficients alone are 72 MB (refused by the allocation count).
+/// Written once: they take seconds to encode.
+fn write_hostile_jpegs(dir: &std::path::Path) {
+    for (name, w, h) in [
+        ("progressive-40mp.jpg", 7304u16, 5476u16),
+        ("progressive-12mp.jpg", 4000, 3000),
+    ] {
+        let path = dir.join(name);
+        if path.exists() {
+            continue;
+        }
+        let pixels = vec![128u8; w as usize * h as usize * 3];
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 50);
+        enc.set_progressive(true);
+        enc.encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        std::fs::write(&path, out).unwrap();
+    }
 }
 
 /// A token minted by this crate, for the JS suite to verify with `jose`.

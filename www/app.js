@@ -104,6 +104,19 @@ async function prepareSlot(role, file) {
   refresh();
 }
 
+async function backendVerdict(receipt) {
+  try {
+    const r = await fetch("/kyc/result", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ receipt }),
+    });
+    return await r.json();
+  } catch (e) {
+    return { verified: false, message: String(e.message) };
+  }
+}
+
 async function compare() {
   $("compare").disabled = true;
   $("compare-hint").textContent = "";
@@ -113,15 +126,20 @@ async function compare() {
     const opts = $("provider").value === "biometry" ? { video: state.video } : undefined;
     const r = await fb.compare(state.prepared.document, state.prepared.selfie, opts);
     state.result = r;
+    // What the page shows is untrusted: the backend decides on the edge's
+    // signed receipt (POST /kyc/result verifies it; scripts/backend.mjs).
+    const v = await backendVerdict(r.receipt);
     const d = $("decision");
     d.textContent = { match: "Same person", refer: "Unsure: a person should look", no_match: "Different people" }[r.decision];
     d.className = `decision ${r.decision}`;
     d.dataset.decision = r.decision;
+    d.dataset.verified = String(v.verified);
     const rows = [
       ["service", r.provider],
       ["similarity", r.similarity.toFixed(3)],
       ["service's score", JSON.stringify(r.providerScore)],
       ["request id", r.requestId ?? "–"],
+      ["your backend", v.verified ? `verified the edge's receipt: ${v.decision}` : `did not verify: ${v.message}`],
     ];
     $("result-details").replaceChildren(...rows.flatMap(([k, v]) => {
       const dt = document.createElement("dt");

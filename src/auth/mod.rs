@@ -21,6 +21,12 @@
 //! it needs shared state.
 
 mod jws;
+mod receipt;
+
+pub use receipt::{
+    DEFAULT_RECEIPT_TTL_S, RECEIPT_TYP, Receipt, ReceiptExpect, ReceiptKeys, ReceiptSigner,
+    Verdict, verify_receipt,
+};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -184,6 +190,14 @@ pub enum TokenError {
     Replayed,
     #[error("the signing secret is too short (at least 32 bytes)")]
     WeakSecret,
+    #[error(
+        "the token's type is wrong (a receipt is not a request token, nor the other way round)"
+    )]
+    Type,
+    #[error("the token has no id, or another one (`jti`)")]
+    Id,
+    #[error("the token is for another subject (`sub`)")]
+    Subject,
 }
 
 impl TokenError {
@@ -213,11 +227,45 @@ pub fn mint(claims: &Claims, keys: &KeySet) -> Result<String, TokenError> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(TokenError::WeakSecret);
     }
-    jws::sign(kid, claims, secret)
+    jws::sign(kid, "JWT", claims, secret)
 }
 
 /// Verifies a token for one request; returns its claims.
 pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, TokenError> {
+    let c = verify_header(
+        token,
+        keys,
+        &ExpectHeader {
+            audience: expect.audience,
+            provider: expect.provider,
+            operation: expect.operation,
+            now_s: expect.now_s,
+        },
+    )?;
+    if c.fbd != body_digest(expect.body) {
+        return Err(TokenError::Digest);
+    }
+    Ok(c)
+}
+
+/// What the edge expects of a token before it has read the body.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpectHeader<'a> {
+    pub audience: &'a str,
+    pub provider: &'a str,
+    pub operation: &'a str,
+    pub now_s: u64,
+}
+
+/// Everything [`verify`] checks but the body digest: what the edge runs on
+/// the `Authorization` header alone, so a client without a valid token
+/// costs it no body read. The caller then hashes the body as it arrives
+/// and compares with the returned `fbd`.
+pub fn verify_header(
+    token: &str,
+    keys: &KeySet,
+    expect: &ExpectHeader,
+) -> Result<Claims, TokenError> {
     let token = token.trim();
     if token.is_empty() {
         return Err(TokenError::Missing);
@@ -227,20 +275,34 @@ pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, Tok
     }
     // Framing, then the algorithm allow-list on the raw `alg` ("none",
     // "None", "HS512", "RS256"… refused), before any key is looked up.
-    let token = jws::parse(token)?;
+    let token = jws::parse(token, &[jws::Alg::Hs256])?;
+    // A receipt is never a request token, whatever keys it was signed with.
+    if token.typ.as_deref() == Some(RECEIPT_TYP) {
+        return Err(TokenError::Type);
+    }
     let secret = keys
         .find(token.kid.as_deref())
         .ok_or(TokenError::UnknownKey)?;
+    // The 32-byte floor holds for verifying as for minting: a short key set
+    // built in code is refused here, not trusted.
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(TokenError::WeakSecret);
+    }
     let c: Claims = token.verify(secret)?;
     let now = expect.now_s;
     if c.exp.saturating_sub(c.iat) > MAX_LIFETIME_S || c.exp < c.iat {
         return Err(TokenError::Lifetime);
     }
-    if now > c.exp + MAX_SKEW_S {
+    if now > c.exp.saturating_add(MAX_SKEW_S) {
         return Err(TokenError::Expired);
     }
-    if c.iat > now + MAX_SKEW_S || c.nbf.is_some_and(|nbf| nbf > now + MAX_SKEW_S) {
+    let late = now.saturating_add(MAX_SKEW_S);
+    if c.iat > late || c.nbf.is_some_and(|nbf| nbf > late) {
         return Err(TokenError::NotYetValid);
+    }
+    // Single use is by `jti`: a token without one could never be spent.
+    if c.jti.trim().is_empty() || c.jti.len() > 200 {
+        return Err(TokenError::Id);
     }
     if c.aud != expect.audience {
         return Err(TokenError::Audience);
@@ -250,9 +312,6 @@ pub fn verify(token: &str, keys: &KeySet, expect: &Expect) -> Result<Claims, Tok
     }
     if c.fbo != expect.operation {
         return Err(TokenError::Operation);
-    }
-    if c.fbd != body_digest(expect.body) {
-        return Err(TokenError::Digest);
     }
     Ok(c)
 }
@@ -503,6 +562,41 @@ mod tests {
                 TokenError::Malformed,
             ),
             (
+                "a receipt posing as a token",
+                forged(
+                    serde_json::json!({"alg": "HS256", "kid": "k1", "typ": RECEIPT_TYP}),
+                    &claims(),
+                    "hs256",
+                ),
+                expect(NOW),
+                TokenError::Type,
+            ),
+            (
+                "EdDSA header on a request token",
+                forged(
+                    serde_json::json!({"alg": "EdDSA", "kid": "k1"}),
+                    &claims(),
+                    "hs256",
+                ),
+                expect(NOW),
+                TokenError::Algorithm,
+            ),
+            (
+                "empty jti (could never be spent)",
+                with(&|c| c.jti = String::new()),
+                expect(NOW),
+                TokenError::Id,
+            ),
+            (
+                "exp near u64::MAX (no overflow past the skew)",
+                with(&|c| {
+                    c.iat = u64::MAX - 100;
+                    c.exp = u64::MAX - 1;
+                }),
+                expect(NOW),
+                TokenError::NotYetValid,
+            ),
+            (
                 "truncated signature",
                 {
                     let (input, sig) = good.rsplit_once('.').unwrap();
@@ -562,6 +656,29 @@ mod tests {
             TokenError::WeakSecret
         );
         assert!(!format!("{both:?}").contains("secret, thirty"));
+        // A key set built in code with a short secret verifies nothing, even a
+        // token that secret really signed.
+        let short = KeySet::single("k", b"short");
+        let t = forged_with(b"short", &claims());
+        assert_eq!(
+            verify(&t, &short, &expect(NOW)).unwrap_err(),
+            TokenError::WeakSecret
+        );
+    }
+
+    fn forged_with(secret: &[u8], c: &Claims) -> String {
+        use hmac::{Hmac, Mac};
+        let input = format!(
+            "{}.{}",
+            b64(&serde_json::json!({"alg": "HS256", "kid": "k"})),
+            b64(&serde_json::to_value(c).unwrap())
+        );
+        let mut m = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        m.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+        )
     }
 
     #[test]

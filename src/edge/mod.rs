@@ -18,15 +18,17 @@
 //! Only then is the credential added and the billed call made, once: a
 //! timeout or a 5xx comes back as a typed error and is never retried here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{self, Expect, KeySet};
+use crate::auth::{self, KeySet, Receipt, ReceiptSigner, Verdict};
 use crate::detect::{Detector, ModelKind};
 use crate::error::{Error, Refusal, ServiceCode};
-use crate::image::{DecodeTarget, Limits, decode};
+use crate::image::{Limits, probe};
 use crate::prepare::{default_detect, detect_photo};
 use crate::providers::secrets::{NAMES, Secrets};
 use crate::providers::valify::{self, AccessToken};
@@ -45,33 +47,60 @@ pub const OP_COMPARE: &str = "compare";
 pub const OP_VALIFY_TOKEN: &str = "valify-token";
 /// Default body limit: two 5 MB images as base64 plus a short video.
 pub const DEFAULT_MAX_BODY: usize = 24 << 20;
+/// The largest liveness video the edge forwards to Biometry (raw bytes; it
+/// travels as base64 in the body). Biometry documents no limit: a liveness
+/// clip of a few seconds from MediaRecorder is 1–5 MB, and 8 MB keeps the
+/// largest Biometry request within the edge's memory figure
+/// (docs/security.md).
+pub const MAX_VIDEO_BYTES: usize = 8_000_000;
+/// The JSON around the files in the SDK's body: field names, media types.
+pub const BODY_OVERHEAD: usize = 1024;
+/// What one image may cost the edge to read. A Worker isolate has 128 MB
+/// for everything; one request's peak (docs/security.md, measured in
+/// workerd) is the body, its two decoded files and at most one decode at a
+/// time under this limit:
+/// - `max_pixels`: 24 MP, checked from the header before anything else,
+///   with or without face detection;
+/// - `max_alloc`: 24 MiB for one decode (face detection only), progressive
+///   JPEG coefficients and PNG's RGBA copy included. A baseline JPEG decodes
+///   at the reduced DCT scale the detector needs, so a 24 MP phone photo fits;
+///   a progressive one or a PNG must be about 2–4 MP.
+pub const EDGE_LIMITS: Limits = Limits {
+    max_pixels: 24_000_000,
+    max_alloc: 24 << 20,
+};
 /// Default time a service has to answer.
 pub const DEFAULT_TIMEOUT_MS: u64 = 25_000;
 
 // ── The wire body, shared by the SDK (writer) and the edge (reader) ─────────
 
+// Borrowed where the JSON allows (base64 has nothing to unescape), so reading
+// a body does not copy its largest part: the edge's memory peak counts it.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireMedia {
-    #[serde(rename = "type")]
-    content_type: String,
+struct WireMedia<'a> {
+    #[serde(rename = "type", borrow)]
+    content_type: Cow<'a, str>,
     /// Standard base64 with padding.
-    data: String,
+    #[serde(borrow)]
+    data: Cow<'a, str>,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireBody {
-    document: WireMedia,
-    selfie: WireMedia,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    video: Option<WireMedia>,
+struct WireBody<'a> {
+    #[serde(borrow)]
+    document: WireMedia<'a>,
+    #[serde(borrow)]
+    selfie: WireMedia<'a>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    video: Option<WireMedia<'a>>,
 }
 
-fn wire(m: &Media) -> WireMedia {
+fn wire(m: &Media) -> WireMedia<'_> {
     WireMedia {
-        content_type: m.content_type.clone(),
-        data: base64::engine::general_purpose::STANDARD.encode(&m.bytes),
+        content_type: Cow::Borrowed(&m.content_type),
+        data: Cow::Owned(base64::engine::general_purpose::STANDARD.encode(&m.bytes)),
     }
 }
 
@@ -96,12 +125,12 @@ pub fn decode_body(body: &[u8]) -> Result<MatchRequest, Error> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(m.data.as_bytes())
             .map_err(|_| bad(format!("`{field}.data` is not base64")))?;
-        if m.content_type.len() > 100 || !m.content_type.is_ascii() {
+        if !is_media_type(&m.content_type) {
             return Err(bad(format!("`{field}.type` is not a media type")));
         }
         Ok(Media {
             bytes,
-            content_type: m.content_type,
+            content_type: m.content_type.into_owned(),
         })
     };
     Ok(MatchRequest {
@@ -109,6 +138,35 @@ pub fn decode_body(body: &[u8]) -> Result<MatchRequest, Error> {
         selfie: media("selfie", w.selfie)?,
         video: w.video.map(|v| media("video", v)).transpose()?,
     })
+}
+
+/// A media type as a client may name it: `type/subtype`, then optional
+/// `; name=value` parameters (MediaRecorder's `video/webm;codecs=vp8,opus`),
+/// at most 100 characters of RFC 9110 token characters. No CR, LF, quote,
+/// space or control character: nothing that could end a header line or a
+/// quoted string in the service's multipart body. The adapters never copy
+/// it anyway (they write [`Media::mime`], from the bytes); this refuses the
+/// attempt at the door.
+fn is_media_type(t: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if t.len() > 100 {
+        return false;
+    }
+    let mut parts = t.split(';');
+    let Some((ty, sub)) = parts.next().and_then(|m| m.trim().split_once('/')) else {
+        return false;
+    };
+    token(ty)
+        && token(sub)
+        && parts.all(|p| {
+            p.trim()
+                .split_once('=')
+                .is_some_and(|(k, v)| token(k.trim()) && v.split(',').all(|x| token(x.trim())))
+        })
 }
 
 // ── Configuration ───────────────────────────────────────────────────────────
@@ -138,6 +196,13 @@ pub struct EdgeConfig {
     /// The providers this edge serves: those with `FB_<PROVIDER>_BASE_URL`
     /// set, with options from `FB_PROVIDER_OPTIONS` (`{"cvs": {…}, …}`).
     pub providers: Vec<(Provider, ProviderConfig)>,
+    /// `FB_RECEIPT_KEYS` (a secret): the private JWK or JWK set every final
+    /// answer's receipt is signed with (first key), never a token key.
+    pub receipts: Rc<ReceiptSigner>,
+    /// `FB_RECEIPT_AUDIENCE`: the backend receipts are for (their `aud`).
+    pub receipt_audience: String,
+    /// `FB_RECEIPT_TTL_S`, default [`auth::DEFAULT_RECEIPT_TTL_S`].
+    pub receipt_ttl_s: u64,
 }
 
 fn truthy(v: Option<String>) -> bool {
@@ -149,6 +214,29 @@ fn truthy(v: Option<String>) -> bool {
 
 fn misconfigured(why: impl Into<String>) -> Error {
     Error::refused(Refusal::EdgeMisconfigured, why)
+}
+
+/// `http://` to this machine only (`127.0.0.0/8`, `localhost`, `[::1]`): the
+/// simulators. Anything else in plain text would carry the service's secret
+/// over the network unencrypted.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `FB_AIGEN_BASE_URL`, `FB_BIOMETRIC_KZ_BASE_URL`, …
@@ -185,6 +273,7 @@ impl EdgeConfig {
         if pairs.is_empty() {
             return Err(misconfigured("FB_TOKEN_KEYS holds no key"));
         }
+        let keys = KeySet::new(pairs.clone());
         let number = |name: &str, default: u64| -> Result<u64, Error> {
             match lookup(name).filter(|v| !v.trim().is_empty()) {
                 None => Ok(default),
@@ -212,17 +301,36 @@ impl EdgeConfig {
                 None => ProviderConfig::default(),
             };
             cfg.base_url = base.trim().trim_end_matches('/').to_string();
-            if !(cfg.base_url.starts_with("https://") || cfg.base_url.starts_with("http://")) {
+            if !(cfg.base_url.starts_with("https://") || is_loopback_http(&cfg.base_url)) {
                 return Err(misconfigured(format!(
-                    "{} must start with https://",
+                    "{} must start with https:// (plain http only to a loopback simulator)",
                     base_url_name(p)
                 )));
             }
             providers.push((p, cfg));
         }
+        let receipts = ReceiptSigner::from_jwks(&lookup("FB_RECEIPT_KEYS").ok_or_else(|| {
+            misconfigured(
+                "FB_RECEIPT_KEYS is not set: the edge signs every answer (see docs/security.md)",
+            )
+        })?)
+        .map_err(|why| misconfigured(format!("FB_RECEIPT_KEYS: {why}")))?;
+        if pairs.iter().any(|(_, s)| receipts.shares_secret(s)) {
+            return Err(misconfigured(
+                "FB_RECEIPT_KEYS shares a secret with FB_TOKEN_KEYS: receipts need a key of their own",
+            ));
+        }
+        let receipt_audience = lookup("FB_RECEIPT_AUDIENCE")
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| misconfigured("FB_RECEIPT_AUDIENCE is not set"))?;
         Ok(EdgeConfig {
+            receipts: Rc::new(receipts),
+            receipt_audience,
+            receipt_ttl_s: number("FB_RECEIPT_TTL_S", auth::DEFAULT_RECEIPT_TTL_S)?
+                .clamp(30, 86_400),
             audience: audience.trim().to_string(),
-            keys: KeySet::new(pairs),
+            keys,
             allowed_origins: lookup("FB_ALLOWED_ORIGINS")
                 .unwrap_or_default()
                 .split([',', ' ', '\n'])
@@ -282,6 +390,9 @@ pub struct Admitted {
     pub jti: String,
     pub exp: u64,
     pub sub: String,
+    /// The token's operation (`fbo`) and body digest (`fbd`), for the receipt.
+    pub op: String,
+    pub digest: String,
 }
 
 /// What direct mode hands to the browser: one Valify access token (10
@@ -305,6 +416,9 @@ pub struct Edge {
     cfg: EdgeConfig,
     secrets: HashMap<&'static str, Secret>,
     valify: Option<AccessToken>,
+    /// Valify access tokens this isolate held before the current one: a
+    /// service that echoes a replaced token must not leak it either.
+    valify_past: Vec<Secret>,
     limits: Limits,
     /// For `FB_EDGE_DETECT_FACES` (documents need the full-range model): one
     /// with a model passed in, or `None` for this build's shared one.
@@ -367,7 +481,8 @@ impl Edge {
             cfg,
             secrets,
             valify: None,
-            limits: Limits::default(),
+            valify_past: Vec::new(),
+            limits: EDGE_LIMITS,
             detector,
         })
     }
@@ -420,6 +535,11 @@ impl Edge {
 
     fn origin_allowed(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
+        // `null` is what sandboxed iframes, `data:` and `file:` pages send:
+        // any page can make itself one, so a wildcard never covers it.
+        if origin.eq_ignore_ascii_case("null") {
+            return self.cfg.allowed_origins.iter().any(|o| o == "null");
+        }
         self.cfg
             .allowed_origins
             .iter()
@@ -464,55 +584,47 @@ impl Edge {
         h
     }
 
-    /// Refuses a body over the limit from its declared length, before it is read.
+    /// Refuses a body over `FB_MAX_BODY_BYTES` from its declared length,
+    /// before it is read (every route; [`Edge::check_route_length`] is the
+    /// tighter, per-route check).
     pub fn check_length(&self, declared: Option<u64>) -> Result<(), Error> {
         match declared {
-            Some(n) if n > self.cfg.max_body_bytes as u64 => Err(self.too_large(n)),
+            Some(n) if n > self.cfg.max_body_bytes as u64 => {
+                Err(too_large(n, self.cfg.max_body_bytes))
+            }
             _ => Ok(()),
         }
     }
 
-    fn too_large(&self, n: u64) -> Error {
-        Error::refused(
-            Refusal::BodyTooLarge,
-            format!(
-                "the body is {n} bytes, over this edge's limit of {}",
-                self.cfg.max_body_bytes
-            ),
-        )
-    }
-
-    /// Checks the body's size and its token. The caller then consumes the
-    /// returned `jti` before going on.
-    pub fn admit(
+    /// Checks the token from the `Authorization` header alone, before any
+    /// of the body is read: signature, lifetime, `aud`, provider, operation
+    /// and a `jti`. The body is then read up to [`Edge::body_limit`] and
+    /// its digest compared with [`Edge::bind`]; only then is the `jti`
+    /// consumed.
+    pub fn authorize(
         &self,
         route: Route,
         authorization: Option<&str>,
-        body: &[u8],
         now_s: u64,
     ) -> Result<Admitted, Error> {
         let provider = route
             .provider()
             .ok_or_else(|| Error::refused(Refusal::NotFound, "a preflight has no body"))?;
-        if body.len() > self.cfg.max_body_bytes {
-            return Err(self.too_large(body.len() as u64));
-        }
         let token = authorization
             .map(str::trim)
             .and_then(|a| {
                 a.get(..7)
                     .filter(|p| p.eq_ignore_ascii_case("bearer "))
-                    .map(|_| &a[7..])
+                    .and_then(|_| a.get(7..))
             })
             .unwrap_or("");
-        let claims = auth::verify(
+        let claims = auth::verify_header(
             token,
             &self.cfg.keys,
-            &Expect {
+            &auth::ExpectHeader {
                 audience: &self.cfg.audience,
                 provider: provider.name(),
                 operation: route.operation(),
-                body,
                 now_s,
             },
         )?;
@@ -521,24 +633,90 @@ impl Edge {
             jti: claims.jti,
             exp: claims.exp,
             sub: claims.sub,
+            op: claims.fbo,
+            digest: claims.fbd,
         })
     }
 
+    /// The most body bytes a route may send: what the service's profile
+    /// allows for both images as base64 in the SDK's JSON (plus a video for
+    /// Biometry), and never more than `FB_MAX_BODY_BYTES`.
+    pub fn body_limit(&self, route: Route) -> usize {
+        let derived = match route {
+            Route::Match { provider } => {
+                let p = provider.profile();
+                let image = if p.budget_on_base64 {
+                    p.max_bytes
+                } else {
+                    crate::image::base64_len(p.max_bytes)
+                };
+                let video = if provider == Provider::Biometry {
+                    crate::image::base64_len(MAX_VIDEO_BYTES)
+                } else {
+                    0
+                };
+                2 * image + video + BODY_OVERHEAD
+            }
+            Route::ValifyDirect => BODY_OVERHEAD,
+            Route::Preflight => 0,
+        };
+        derived.min(self.cfg.max_body_bytes)
+    }
+
+    /// Refuses a body over the route's limit from its declared length,
+    /// before it is read.
+    pub fn check_route_length(&self, route: Route, declared: Option<u64>) -> Result<(), Error> {
+        let limit = self.body_limit(route);
+        match declared {
+            Some(n) if n > limit as u64 => Err(too_large(n, limit)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Compares the digest of the body as read with the token's `fbd`.
+    pub fn bind(&self, a: &Admitted, digest: &str) -> Result<(), Error> {
+        if a.digest != digest {
+            return Err(auth::TokenError::Digest.into());
+        }
+        Ok(())
+    }
+
+    /// [`Edge::authorize`], the size and [`Edge::bind`] in one step, for a
+    /// caller that holds the whole body already. The caller then consumes
+    /// the returned `jti` before going on.
+    pub fn admit(
+        &self,
+        route: Route,
+        authorization: Option<&str>,
+        body: &[u8],
+        now_s: u64,
+    ) -> Result<Admitted, Error> {
+        let a = self.authorize(route, authorization, now_s)?;
+        let limit = self.body_limit(route);
+        if body.len() > limit {
+            return Err(too_large(body.len() as u64, limit));
+        }
+        self.bind(&a, &auth::body_digest(body))?;
+        Ok(a)
+    }
+
     /// Reads the body and re-checks both images against the service's
-    /// profile: format, bytes, that they decode, dimensions, and (with
-    /// `FB_EDGE_DETECT_FACES`) that each shows a face.
+    /// profile: format, bytes, size from the header ([`EDGE_LIMITS`]), and
+    /// (with `FB_EDGE_DETECT_FACES`) that each decodes and shows a face.
     pub fn validate(&self, provider: Provider, body: &[u8]) -> Result<MatchRequest, Error> {
-        let req = decode_body(body)?;
+        self.validate_owned(provider, body.to_vec())
+    }
+
+    /// [`Edge::validate`] taking the body, which is dropped as soon as the
+    /// files are out of it: a face-detection decode then reuses its memory
+    /// instead of adding to the request's peak.
+    pub fn validate_owned(&self, provider: Provider, body: Vec<u8>) -> Result<MatchRequest, Error> {
+        let req = decode_body(&body)?;
+        drop(body);
         let profile = provider.profile();
         req.check(profile)?;
         for (role, m) in [(Role::Document, &req.document), (Role::Selfie, &req.selfie)] {
-            let d = decode(
-                &m.bytes,
-                &self.limits,
-                DecodeTarget {
-                    min_long_side: Some(256),
-                },
-            )?;
+            let d = probe(&m.bytes, &self.limits)?;
             if d.width.min(d.height) < profile.min_side {
                 return Err(crate::error::ImageError::TooSmall {
                     what: if role == Role::Selfie {
@@ -608,8 +786,15 @@ impl Edge {
 
     /// Keeps the token endpoint's answer for the next (up to 3) calls.
     pub fn accept_valify_token(&mut self, resp: &HttpResponse, now_s: u64) -> Result<(), Error> {
-        let t = valify::parse_token(resp, now_s).map_err(|e| e.scrubbed(&self.secret_values()))?;
-        self.valify = Some(t);
+        let resp = self.scrub_response(resp);
+        let t = valify::parse_token(&resp.view(), now_s)?;
+        if let Some(old) = self.valify.replace(t) {
+            self.valify_past.push(old.token);
+            // A handful is enough: a token lives 10 minutes.
+            if self.valify_past.len() > 8 {
+                self.valify_past.remove(0);
+            }
+        }
         Ok(())
     }
 
@@ -620,7 +805,7 @@ impl Edge {
             .cfg
             .provider(Provider::Valify)
             .ok_or_else(|| Error::refused(Refusal::NotFound, "valify is not enabled here"))?;
-        let t = valify::parse_token(resp, now_s).map_err(|e| e.scrubbed(&self.secret_values()))?;
+        let t = valify::parse_token(resp, now_s).map_err(|e| self.scrub_error(e))?;
         let bundle_key = self
             .secrets
             .get("FB_VALIFY_BUNDLE_KEY")
@@ -636,25 +821,26 @@ impl Edge {
         })
     }
 
-    /// The service's request, credential added. For Valify this spends one
-    /// call of the cached access token's budget.
+    /// The service's request, credential added; `None` when Valify needs a
+    /// new access token first (fetch it, [`Edge::accept_valify_token`], ask
+    /// again). For Valify this spends one call of the cached token's budget
+    /// in the same step that checks it, so two requests in flight can never
+    /// both count on the token's last call.
     pub fn service_request(
         &mut self,
         provider: Provider,
         req: &MatchRequest,
         now_s: u64,
-    ) -> Result<HttpRequest, Error> {
+    ) -> Result<Option<HttpRequest>, Error> {
         let cfg = self
             .cfg
             .provider(provider)
             .ok_or_else(|| Error::refused(Refusal::NotFound, "not enabled here"))?
             .clone();
         let access = if provider == Provider::Valify {
-            let t = self
-                .valify
-                .as_mut()
-                .filter(|t| t.budget.usable(now_s))
-                .ok_or_else(|| misconfigured("no usable Valify access token"))?;
+            let Some(t) = self.valify.as_mut().filter(|t| t.budget.usable(now_s)) else {
+                return Ok(None);
+            };
             t.budget.take(now_s);
             Some(t.token.clone())
         } else {
@@ -664,40 +850,170 @@ impl Edge {
             .lookup()
             .credential(provider, access)
             .map_err(|e| misconfigured(e.to_string()))?;
-        provider.build_request(req, &cred, &cfg)
+        provider.build_request(req, &cred, &cfg).map(Some)
     }
 
-    /// Reads the service's answer into the common result. Secrets are
-    /// scrubbed from whatever the service echoed, result and errors alike.
+    /// Reads the service's answer into the common result (JSON text).
+    /// Every form of every secret this edge holds is scrubbed from the
+    /// answer **before** it is parsed, so nothing derived from it (message,
+    /// `raw`, codes) can carry one, however the parser cuts it.
     pub fn finish(&mut self, provider: Provider, resp: &HttpResponse) -> Result<String, Error> {
-        let secrets: Vec<String> = self.secret_values().into_iter().map(String::from).collect();
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        // Scrubbed once below, with every secret this edge holds.
-        let parsed = provider.parse_unscrubbed(resp);
-        let result: MatchResult = match parsed {
+        let clean = self.scrub_response(resp);
+        let result: MatchResult = match provider.parse_unscrubbed(&clean.view()) {
             Ok(r) => r,
             Err(e) => {
                 if provider == Provider::Valify && e.code == ServiceCode::Unauthorized {
                     // Revoked or spent elsewhere: mint a new one next time.
-                    self.valify = None;
+                    if let Some(old) = self.valify.take() {
+                        self.valify_past.push(old.token);
+                    }
                 }
-                return Err(e.scrubbed(&secrets).into());
+                return Err(self.scrub_error(e).into());
             }
         };
-        let mut json = serde_json::to_string(&result).unwrap_or_default();
-        for s in secrets.iter().filter(|s| s.len() >= 4) {
-            json = json.replace(s, "[redacted]");
-        }
-        Ok(json)
+        // And once more on what is sent: `raw` and the messages were built
+        // from the scrubbed text, but unescaping in the parser can turn an
+        // escaped spelling back into a plain one.
+        Ok(self.scrub_text(&serde_json::to_string(&result).unwrap_or_default()))
     }
 
-    fn secret_values(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.secrets.values().map(Secret::expose).collect();
-        if let Some(t) = &self.valify {
-            v.push(t.token.expose());
-        }
-        v
+    /// Every spelling of every secret a service could echo back: the value
+    /// itself, JSON-escaped, form-encoded (Valify's password grant), base64
+    /// (CVS's `Basic base64(key:secret)`, and each value alone), longest
+    /// first so a longer form is replaced before a part of it.
+    pub fn secret_forms(&self) -> Vec<String> {
+        let mut values: Vec<&str> = self.secrets.values().map(Secret::expose).collect();
+        values.extend(self.valify.iter().map(|t| t.token.expose()));
+        values.extend(self.valify_past.iter().map(Secret::expose));
+        let pair = |a: &str, b: &str| match (self.secrets.get(a), self.secrets.get(b)) {
+            (Some(a), Some(b)) => Some((a.expose(), b.expose())),
+            _ => None,
+        };
+        let pairs: Vec<(&str, &str)> = [
+            pair("FB_CVS_API_KEY", "FB_CVS_API_SECRET"),
+            pair("FB_VALIFY_CLIENT_ID", "FB_VALIFY_CLIENT_SECRET"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        crate::providers::secrets::spellings(&values, &pairs)
     }
+
+    fn scrub_text(&self, text: &str) -> String {
+        crate::providers::secrets::scrub(text, &self.secret_forms())
+    }
+
+    fn scrub_response(&self, resp: &HttpResponse) -> OwnedResponse {
+        OwnedResponse {
+            status: resp.status,
+            content_type: resp.content_type.map(|c| self.scrub_text(c)),
+            body: self
+                .scrub_text(&String::from_utf8_lossy(resp.body))
+                .into_bytes(),
+        }
+    }
+
+    fn scrub_error(&self, e: crate::error::ServiceError) -> crate::error::ServiceError {
+        let forms = self.secret_forms();
+        let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+        e.scrubbed(&forms)
+    }
+
+    /// The receipt for an answer to an admitted request: `answer` is the
+    /// JSON the edge is about to send (a result from [`Edge::finish`], or an
+    /// [`error_body`]). Returns the same JSON with `receipt` added, at the
+    /// top for a result and inside `error` for a refusal.
+    pub fn seal(&self, admitted: &Admitted, answer: &str, now_s: u64) -> Result<String, Error> {
+        let mut v: serde_json::Value = serde_json::from_str(answer)
+            .map_err(|_| misconfigured("seal: the answer to sign is not JSON"))?;
+        let outcome = if let Some(err) = v.get("error") {
+            Outcome {
+                verdict: Verdict::Refused,
+                similarity: None,
+                request_id: None,
+                code: Some(err["code"].as_str().unwrap_or("SERVICE_ERROR").to_string()),
+                service_code: err["serviceCode"].as_str().map(str::to_string),
+            }
+        } else {
+            let verdict = match v["decision"].as_str() {
+                Some("match") => Verdict::Match,
+                Some("no_match") => Verdict::NoMatch,
+                Some("refer") => Verdict::Refer,
+                _ => return Err(misconfigured("seal: a result without a decision")),
+            };
+            Outcome {
+                verdict,
+                similarity: v["similarity"].as_f64(),
+                request_id: v["requestId"].as_str().map(str::to_string),
+                code: None,
+                service_code: None,
+            }
+        };
+        let receipt = self.receipt(admitted, outcome, now_s)?;
+        match v.get_mut("error") {
+            Some(err) => err["receipt"] = receipt.into(),
+            None => v["receipt"] = receipt.into(),
+        }
+        Ok(v.to_string())
+    }
+
+    /// Signs the receipt of one outcome (see [`crate::auth::Receipt`]).
+    pub fn receipt(&self, a: &Admitted, o: Outcome, now_s: u64) -> Result<String, Error> {
+        let r = Receipt {
+            iss: self.cfg.audience.clone(),
+            aud: self.cfg.receipt_audience.clone(),
+            sub: a.sub.clone(),
+            jti: a.jti.clone(),
+            iat: now_s,
+            exp: now_s.saturating_add(self.cfg.receipt_ttl_s),
+            fbp: a.provider.name().to_string(),
+            fbo: a.op.clone(),
+            fbd: a.digest.clone(),
+            decision: o.verdict,
+            similarity: o.similarity,
+            request_id: o.request_id,
+            code: o.code,
+            service_code: o.service_code,
+        };
+        self.cfg
+            .receipts
+            .sign(&r)
+            .map_err(|e| misconfigured(format!("FB_RECEIPT_KEYS: {e}")))
+    }
+}
+
+/// What a receipt says of one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub similarity: Option<f64>,
+    pub request_id: Option<String>,
+    pub code: Option<String>,
+    pub service_code: Option<String>,
+}
+
+/// A service's answer after scrubbing.
+struct OwnedResponse {
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl OwnedResponse {
+    fn view(&self) -> HttpResponse<'_> {
+        HttpResponse {
+            status: self.status,
+            content_type: self.content_type.as_deref(),
+            body: &self.body,
+        }
+    }
+}
+
+fn too_large(n: u64, limit: usize) -> Error {
+    Error::refused(
+        Refusal::BodyTooLarge,
+        format!("the body is {n} bytes or more, over this route's limit of {limit}"),
+    )
 }
 
 fn excerpt(s: &str) -> String {
@@ -736,9 +1052,18 @@ pub fn http_status(e: &Error) -> u16 {
 
 /// The JSON body of an error answer: `{"error": {code, message, …}}`.
 pub fn error_body(e: &Error) -> serde_json::Value {
+    let message = match e {
+        // Which variable or key is wrong is for the operator's log, not for
+        // an unauthenticated client.
+        Error::Refused {
+            code: Refusal::EdgeMisconfigured,
+            ..
+        } => "the edge is misconfigured: its log says what to fix".to_string(),
+        _ => e.to_string(),
+    };
     let mut err = serde_json::json!({
         "code": e.code(),
-        "message": e.to_string(),
+        "message": message,
         "status": http_status(e),
     });
     match e {
@@ -766,6 +1091,9 @@ mod tests {
     use crate::auth::Claims;
 
     const KEY: &str = "edge-test-secret-0123456789abcdef0123";
+    // RFC 8037 §A.1's Ed25519 test key.
+    const RECEIPT_JWK: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"r1","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    const RECEIPT_PUBLIC: &str = r#"{"kty":"OKP","crv":"Ed25519","kid":"r1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
 
     fn env(extra: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let mut m: HashMap<String, String> = [
@@ -777,6 +1105,8 @@ mod tests {
             ("FB_AIGEN_BASE_URL", "http://127.0.0.1:9"),
             ("FB_VALIFY_BASE_URL", "http://127.0.0.1:9/"),
             ("FB_AIGEN_KEY", "aigen-secret-value"),
+            ("FB_RECEIPT_KEYS", RECEIPT_JWK),
+            ("FB_RECEIPT_AUDIENCE", "https://backend.test"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -913,6 +1243,332 @@ mod tests {
         ] {
             let e = decode_body(bad).unwrap_err();
             assert_eq!((e.code(), http_status(&e)), ("BAD_REQUEST", 400));
+        }
+    }
+
+    fn token_for(body: &[u8], now: u64, jti: &str) -> String {
+        let keys = KeySet::single("k1", KEY.as_bytes());
+        let c = Claims::new(
+            "https://edge.test",
+            "session-9",
+            "aigen",
+            "compare",
+            body,
+            now,
+            60,
+            jti,
+        );
+        format!("Bearer {}", auth::mint(&c, &keys).unwrap())
+    }
+
+    #[test]
+    fn every_answer_after_the_token_carries_a_receipt_the_backend_verifies() {
+        use crate::auth::{ReceiptExpect, ReceiptKeys, Verdict, verify_receipt};
+        let edge = Edge::from_env(&env(&[])).unwrap();
+        let now = 1_900_000_000;
+        let body = br#"{"document": 1}"#;
+        let route = edge.route("POST", "/v1/match/aigen").unwrap();
+        let a = edge
+            .admit(route, Some(&token_for(body, now, "j-7")), body, now)
+            .unwrap();
+        let keys = ReceiptKeys::from_jwks(RECEIPT_PUBLIC).unwrap();
+        let digest = auth::body_digest(body);
+        let expect = ReceiptExpect {
+            audience: "https://backend.test",
+            sub: "session-9",
+            jti: "j-7",
+            digest: &digest,
+            now_s: now + 1,
+        };
+        // A result: the receipt sits beside it.
+        let result =
+            r#"{"provider":"aigen","decision":"match","similarity":0.93,"requestId":"r-1"}"#;
+        let sealed: serde_json::Value =
+            serde_json::from_str(&edge.seal(&a, result, now).unwrap()).unwrap();
+        let r = verify_receipt(sealed["receipt"].as_str().unwrap(), &keys, &expect).unwrap();
+        assert_eq!(r.decision, Verdict::Match);
+        assert_eq!(
+            (r.similarity, r.request_id.as_deref()),
+            (Some(0.93), Some("r-1"))
+        );
+        assert_eq!(
+            (r.fbp.as_str(), r.fbo.as_str(), r.iss.as_str()),
+            ("aigen", "compare", "https://edge.test")
+        );
+        // A refusal: inside the error, with the codes.
+        let refused = error_body(&Error::Service(crate::error::ServiceError::new(
+            "aigen",
+            ServiceCode::NoFace,
+            422,
+            Some("E_NO_FACE".into()),
+            "no face",
+        )));
+        let sealed: serde_json::Value =
+            serde_json::from_str(&edge.seal(&a, &refused.to_string(), now).unwrap()).unwrap();
+        let r =
+            verify_receipt(sealed["error"]["receipt"].as_str().unwrap(), &keys, &expect).unwrap();
+        assert_eq!(r.decision, Verdict::Refused);
+        assert_eq!(r.code.as_deref(), Some("NO_FACE"));
+        assert_eq!(r.service_code.as_deref(), Some("E_NO_FACE"));
+        // Another session's token, or another body: the backend refuses it.
+        for (sub, jti, d, want) in [
+            ("session-9", "j-8", digest.as_str(), auth::TokenError::Id),
+            (
+                "session-1",
+                "j-7",
+                digest.as_str(),
+                auth::TokenError::Subject,
+            ),
+            (
+                "session-9",
+                "j-7",
+                "another-digest",
+                auth::TokenError::Digest,
+            ),
+        ] {
+            let e = verify_receipt(
+                sealed["error"]["receipt"].as_str().unwrap(),
+                &keys,
+                &ReceiptExpect {
+                    sub,
+                    jti,
+                    digest: d,
+                    ..expect
+                },
+            )
+            .unwrap_err();
+            assert_eq!(e, want);
+        }
+        // Nothing to sign without a decision.
+        assert!(edge.seal(&a, r#"{"decision":"maybe"}"#, now).is_err());
+    }
+
+    #[test]
+    fn receipt_keys_are_required_and_their_own() {
+        for (extra, why) in [
+            (("FB_RECEIPT_KEYS", "{}"), "FB_RECEIPT_KEYS"),
+            (("FB_RECEIPT_AUDIENCE", " "), "FB_RECEIPT_AUDIENCE"),
+        ] {
+            let e = Edge::from_env(&env(&[extra])).unwrap_err();
+            assert_eq!(e.code(), "EDGE_MISCONFIGURED");
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        // An HS256 receipt key equal to a token key: a receipt could pass for a token.
+        use base64::Engine;
+        let k = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(KEY);
+        let shared = format!(r#"{{"kty":"oct","k":"{k}"}}"#);
+        let e = Edge::from_env(&env(&[("FB_RECEIPT_KEYS", &shared)])).unwrap_err();
+        assert!(e.to_string().contains("shares a secret"), "{e}");
+        // The client never sees which variable: that is for the log.
+        let body = error_body(&e).to_string();
+        assert!(!body.contains("FB_"), "{body}");
+        assert!(body.contains("EDGE_MISCONFIGURED"));
+    }
+
+    #[test]
+    fn the_token_is_checked_before_the_body_and_limits_are_per_route() {
+        let edge = Edge::from_env(&env(&[])).unwrap();
+        let now = 1_900_000_000;
+        let aigen = edge.route("POST", "/v1/match/aigen").unwrap();
+        // No token, a bad one: refused from the header alone.
+        assert_eq!(
+            edge.authorize(aigen, None, now).unwrap_err().code(),
+            "TOKEN_REJECTED"
+        );
+        assert_eq!(
+            edge.authorize(aigen, Some("Bearer x.y.z"), now)
+                .unwrap_err()
+                .code(),
+            "TOKEN_REJECTED"
+        );
+        assert_eq!(
+            edge.authorize(aigen, Some("Bearer \u{e9}\u{e9}\u{e9}\u{e9}"), now)
+                .unwrap_err()
+                .code(),
+            "TOKEN_REJECTED"
+        );
+        let body = b"{}";
+        let a = edge
+            .authorize(aigen, Some(&token_for(body, now, "j-1")), now)
+            .unwrap();
+        assert!(edge.bind(&a, &auth::body_digest(body)).is_ok());
+        assert_eq!(
+            edge.bind(&a, &auth::body_digest(b"{ }"))
+                .unwrap_err()
+                .code(),
+            "TOKEN_REJECTED"
+        );
+        // AIGEN: two 5 MB images (counted as base64) and the JSON around them.
+        assert_eq!(edge.body_limit(aigen), 2 * 5_000_000 + BODY_OVERHEAD);
+        let valify = edge.route("POST", "/v1/match/valify").unwrap();
+        assert_eq!(edge.body_limit(valify), 2 * 2_000_000 + BODY_OVERHEAD);
+        assert_eq!(
+            edge.check_route_length(valify, Some(4_100_000))
+                .unwrap_err()
+                .code(),
+            "BODY_TOO_LARGE"
+        );
+        let small = Edge::from_env(&env(&[("FB_MAX_BODY_BYTES", "1000")])).unwrap();
+        assert_eq!(small.body_limit(aigen), 1000);
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_null_origin_never_by_wildcard() {
+        for ok in [
+            "http://127.0.0.1:8787",
+            "http://localhost:9",
+            "http://[::1]:80/x",
+            "https://api.example",
+        ] {
+            assert!(
+                Edge::from_env(&env(&[("FB_AIGEN_BASE_URL", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://api.example",
+            "http://10.0.0.1",
+            "http://127.0.0.1.evil.example",
+            "http://user@127.0.0.1",
+            "http://localhost.evil.example",
+        ] {
+            let e = Edge::from_env(&env(&[("FB_AIGEN_BASE_URL", bad)])).unwrap_err();
+            assert!(e.to_string().contains("FB_AIGEN_BASE_URL"), "{bad}");
+        }
+        let star = Edge::from_env(&env(&[("FB_ALLOWED_ORIGINS", "*")])).unwrap();
+        assert!(star.check_origin(Some("https://any.example")).is_ok());
+        assert_eq!(
+            star.check_origin(Some("null")).unwrap_err().code(),
+            "ORIGIN_REJECTED"
+        );
+        assert!(
+            !star
+                .cors_headers(Some("null"))
+                .iter()
+                .any(|(k, _)| k == "access-control-allow-origin")
+        );
+    }
+
+    #[test]
+    fn client_media_types_never_reach_a_header() {
+        let jpeg = base64::engine::general_purpose::STANDARD.encode([0xff, 0xd8, 0xff, 0xe0]);
+        for t in [
+            "image/jpeg\r\nX-Injected: 1",
+            "image/jpeg\nContent-Disposition: form-data; name=\"image\"",
+            "image/jpeg; name=\"x\"",
+            "image/ jpeg",
+            "image",
+            "",
+        ] {
+            let body = serde_json::json!({
+                "document": {"type": t, "data": jpeg},
+                "selfie": {"type": "image/jpeg", "data": jpeg},
+            });
+            let e = decode_body(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(e.code(), "BAD_REQUEST", "{t:?}");
+        }
+        for t in [
+            "image/jpeg",
+            "video/webm;codecs=vp8,opus",
+            "video/mp4; codecs=avc1",
+        ] {
+            let body = serde_json::json!({
+                "document": {"type": t, "data": jpeg},
+                "selfie": {"type": "image/jpeg", "data": jpeg},
+            });
+            assert!(decode_body(body.to_string().as_bytes()).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn valify_needs_a_token_in_the_same_step_that_spends_it() {
+        let mut edge = Edge::from_env(&env(&[
+            ("FB_VALIFY_BUNDLE_KEY", "bundle-key-value"),
+            ("FB_VALIFY_USERNAME", "u"),
+            ("FB_VALIFY_PASSWORD", "p@ss word&=1"),
+            ("FB_VALIFY_CLIENT_ID", "client-id-1"),
+            ("FB_VALIFY_CLIENT_SECRET", "client-secret-1"),
+        ]))
+        .unwrap();
+        let now = 1_900_000_000;
+        let jpeg = crate::image::encode_jpeg(&crate::image::RgbImage::new(8, 8), 80).unwrap();
+        let req = MatchRequest {
+            document: Media::jpeg(jpeg.clone()),
+            selfie: Media::jpeg(jpeg),
+            video: None,
+        };
+        // No token yet: asked for one, never EDGE_MISCONFIGURED.
+        assert!(
+            edge.service_request(Provider::Valify, &req, now)
+                .unwrap()
+                .is_none()
+        );
+        let grant = br#"{"access_token": "valify-access-token-1", "expires_in": 600, "token_type": "Bearer"}"#;
+        let ok = HttpResponse {
+            status: 200,
+            content_type: Some("application/json"),
+            body: grant,
+        };
+        edge.accept_valify_token(&ok, now).unwrap();
+        // Three calls, then it asks again (two requests in flight never share the last call).
+        for _ in 0..3 {
+            assert!(
+                edge.service_request(Provider::Valify, &req, now)
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        assert!(
+            edge.service_request(Provider::Valify, &req, now)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_spelling_before_the_answer_is_read() {
+        use base64::Engine;
+        let mut edge = Edge::from_env(&env(&[
+            ("FB_CVS_API_KEY", "cvs-key-123"),
+            ("FB_CVS_API_SECRET", "cvs-secret-\"quoted\"-456"),
+            ("FB_CVS_BASE_URL", "http://127.0.0.1:9"),
+            ("FB_VALIFY_PASSWORD", "p@ss word&=1"),
+        ]))
+        .unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let basic = b64.encode("cvs-key-123:cvs-secret-\"quoted\"-456");
+        // A long echo puts the secret across the 300-character cut.
+        let pad = "x".repeat(290);
+        let echoes = [
+            format!("{pad}aigen-secret-value and more"),
+            format!("Authorization: Basic {basic}"),
+            serde_json::to_string("cvs-secret-\"quoted\"-456").unwrap(),
+            "password=p%40ss+word%26%3D1&grant_type=password".to_string(),
+        ];
+        for echo in echoes {
+            for status in [200, 500] {
+                let body = serde_json::json!({"errorCode": 9, "errorMessage": echo, "echo": echo})
+                    .to_string();
+                let resp = HttpResponse {
+                    status,
+                    content_type: Some("application/json"),
+                    body: body.as_bytes(),
+                };
+                let out = match edge.finish(Provider::Cvs, &resp) {
+                    Ok(json) => json,
+                    Err(e) => format!("{e} {}", error_body(&e)),
+                };
+                for leaked in [
+                    "aigen-se",
+                    "cvs-key-123",
+                    "cvs-secret-",
+                    "quoted\\\"-456",
+                    "p%40ss",
+                    &basic[..20],
+                ] {
+                    assert!(!out.contains(leaked), "{leaked} in {out}");
+                }
+            }
         }
     }
 }

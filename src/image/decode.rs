@@ -116,6 +116,53 @@ pub struct Decoded {
     pub scale: f32,
 }
 
+/// What a photo's header says, read without decoding a pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub format: Format,
+    /// Stored size (before EXIF orientation; a rotation swaps the sides but
+    /// not the shorter one).
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Reads the format and size from the header only, and refuses what is over
+/// `limits.max_pixels` (`IMAGE_TOO_LARGE`). No pixel buffer is allocated: the
+/// edge checks sizes this way when it does not detect faces.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImageError> {
+    let format = Format::sniff(bytes)?;
+    let (width, height) = match format {
+        Format::Jpeg => {
+            let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+            dec.read_info().map_err(|e| ImageError::Unreadable {
+                reason: e.to_string(),
+            })?;
+            let info = dec.info().ok_or_else(|| ImageError::Unreadable {
+                reason: "no JPEG frame header".into(),
+            })?;
+            (info.width as u32, info.height as u32)
+        }
+        Format::Png | Format::Webp => {
+            let image_format = if format == Format::Png {
+                image::ImageFormat::Png
+            } else {
+                image::ImageFormat::WebP
+            };
+            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
+            let mut l = image::Limits::default();
+            l.max_alloc = Some(limits.max_alloc);
+            reader.limits(l);
+            reader.into_dimensions().map_err(from_image_error)?
+        }
+    };
+    check_size(width, height, 0, limits)?;
+    Ok(Probe {
+        format,
+        width,
+        height,
+    })
+}
+
 /// Decodes a JPEG, PNG or WebP photo into upright RGB.
 pub fn decode(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<Decoded, ImageError> {
     match Format::sniff(bytes)? {
@@ -167,17 +214,15 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
         reason: "no JPEG frame header".into(),
     })?;
     let (w, h) = (info.width as u32, info.height as u32);
-    // The decoder holds one plane per component plus the interleaved output:
-    // about 2× the output for 3 or 4 components.
-    let bpp = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => 2,
-        jpeg_decoder::PixelFormat::L16 => 4,
-        jpeg_decoder::PixelFormat::RGB24 => 6,
-        jpeg_decoder::PixelFormat::CMYK32 => 8,
+    // The decoder holds one plane per component plus the interleaved output,
+    // both at the decoded (possibly reduced) scale: about 2× the output.
+    let (bpp, components) = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => (2, 1),
+        jpeg_decoder::PixelFormat::L16 => (4, 1),
+        jpeg_decoder::PixelFormat::RGB24 => (6, 3),
+        jpeg_decoder::PixelFormat::CMYK32 => (8, 4),
     };
-    check_size(w, h, bpp, limits)?;
-    dec.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
-
+    check_size(w, h, 0, limits)?;
     let (mut dw, mut dh) = (w, h);
     if let Some(min_long) = target.min_long_side {
         let long = w.max(h);
@@ -189,6 +234,24 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
             (dw, dh) = (sw as u32, sh as u32);
         }
     }
+    // A progressive JPEG keeps every DCT coefficient of the whole image
+    // until the last scan, whatever the output scale: 64 × i16 per 8×8
+    // block of each component, i.e. 2 bytes per full-size sample (counted as
+    // if no component were subsampled, the worst case).
+    let coefficients = if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive {
+        (w as u64).div_ceil(8) * (h as u64).div_ceil(8) * 64 * 2 * components
+    } else {
+        0
+    };
+    let need = (dw as u64 * dh as u64)
+        .saturating_mul(bpp)
+        .saturating_add(coefficients);
+    if need > limits.max_alloc {
+        return Err(ImageError::AllocationLimit {
+            limit_bytes: limits.max_alloc,
+        });
+    }
+    dec.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
     let pixels = dec.decode().map_err(unreadable)?;
     let n = dw as usize * dh as usize;
     let rgb: Vec<u8> = match info.pixel_format {
@@ -236,7 +299,10 @@ fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
     reader.limits(l);
     let mut dec = reader.into_decoder().map_err(from_image_error)?;
     let (w, h) = dec.dimensions();
-    let bpp = dec.color_type().bytes_per_pixel() as u64 + 3;
+    // The decoded buffer, the 8-bit RGB result, and for alpha the RGBA copy
+    // `flatten_on_white` makes first.
+    let color = dec.color_type();
+    let bpp = color.bytes_per_pixel() as u64 + 3 + if color.has_alpha() { 4 } else { 0 };
     check_size(w, h, bpp, limits)?;
     let orientation = dec.orientation().map_or(1, orientation_code);
     let dynamic = DynamicImage::from_decoder(dec).map_err(from_image_error)?;

@@ -29,8 +29,6 @@ pub(super) fn build(
         return Err(Credential::wrong(Provider::Aigen));
     };
     let mut body = serde_json::json!({
-        "image1": b64(&req.document.bytes),
-        "image2": b64(&req.selfie.bytes),
         "image1_is_document": true,
     });
     if cfg.aigen_blur_detection {
@@ -46,7 +44,13 @@ pub(super) fn build(
             ("content-type".into(), "application/json".into()),
             ("x-aigen-key".into(), key.expose().to_string()),
         ],
-        body: serde_json::to_vec(&body).map_err(|e| Error::invalid("request", e.to_string()))?,
+        body: json_with_files(
+            &[
+                ("image1", &req.document.bytes),
+                ("image2", &req.selfie.bytes),
+            ],
+            &body,
+        ),
     })
 }
 

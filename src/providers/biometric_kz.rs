@@ -33,13 +33,13 @@ pub(super) fn build(
         .file(
             "img_1",
             &format!("img_1.{}", req.document.extension()),
-            &req.document.content_type,
+            req.document.mime(),
             &req.document.bytes,
         )
         .file(
             "img_2",
             &format!("img_2.{}", req.selfie.extension()),
-            &req.selfie.content_type,
+            req.selfie.mime(),
             &req.selfie.bytes,
         )
         .finish();

@@ -20,9 +20,6 @@ pub static PROFILE: Profile = Profile {
     second: "video",
 };
 
-/// Video container types the service is sent as given (no transcoding).
-const VIDEO_TYPES: &[&str] = &["video/mp4", "video/webm", "video/quicktime"];
-
 pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
@@ -52,8 +49,7 @@ pub(super) fn build(
         let video = req.video.as_ref().ok_or_else(|| {
             Error::invalid("video", "Biometry compares a liveness video with the image: pass `video`, or set biometryUsePrefilledVideo")
         })?;
-        let ct = video.content_type.split(';').next().unwrap_or("").trim();
-        if !VIDEO_TYPES.contains(&ct) || video.bytes.is_empty() {
+        if video.mime() == "application/octet-stream" || video.bytes.is_empty() {
             return Err(Error::invalid(
                 "video",
                 "a non-empty MP4, WebM or QuickTime video",
@@ -62,14 +58,14 @@ pub(super) fn build(
         form = form.file(
             "video",
             &format!("video.{}", video.extension()),
-            &video.content_type,
+            video.mime(),
             &video.bytes,
         );
     }
     form = form.file(
         "image",
         &format!("image.{}", req.document.extension()),
-        &req.document.content_type,
+        req.document.mime(),
         &req.document.bytes,
     );
     let (ct, body) = form.finish();

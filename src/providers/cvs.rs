@@ -48,24 +48,24 @@ pub(super) fn build(
             .file(
                 "img1",
                 &format!("img1.{}", req.document.extension()),
-                &req.document.content_type,
+                req.document.mime(),
                 &req.document.bytes,
             )
             .file(
                 "img2",
                 &format!("img2.{}", req.selfie.extension()),
-                &req.selfie.content_type,
+                req.selfie.mime(),
                 &req.selfie.bytes,
             )
             .finish();
         ("file", ct, body)
     } else {
-        let body =
-            serde_json::json!({"img1": b64(&req.document.bytes), "img2": b64(&req.selfie.bytes)});
+        let files: [(&str, &[u8]); 2] =
+            [("img1", &req.document.bytes), ("img2", &req.selfie.bytes)];
         (
             "base64",
             "application/json".to_string(),
-            serde_json::to_vec(&body).map_err(|e| Error::invalid("request", e.to_string()))?,
+            json_with_files(&files, &serde_json::json!({})),
         )
     };
     Ok(HttpRequest {

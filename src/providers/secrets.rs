@@ -114,6 +114,71 @@ pub fn env_or_dev(name: &str) -> Option<String> {
         })
 }
 
+/// Every spelling of each secret a service (or a proxy's error page) could
+/// echo back: the value itself, its JSON-string inside escaped once and
+/// twice, form-encoded (Valify's password grant), base64 with and without
+/// padding, and `base64(a:b)` for each pair (CVS's and Valify's Basic
+/// credentials). Longest first, so a longer spelling is replaced before a
+/// part of it; values under 4 bytes are left alone (they would redact noise).
+pub fn spellings(values: &[&str], pairs: &[(&str, &str)]) -> Vec<String> {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let escaped = |s: &str| {
+        let j = serde_json::to_string(s).unwrap_or_default();
+        j.get(1..j.len().saturating_sub(1))
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut forms = Vec::new();
+    for v in values.iter().filter(|v| v.len() >= 4) {
+        forms.push(v.to_string());
+        let once = escaped(v);
+        forms.push(escaped(&once));
+        forms.push(once);
+        forms.push(form_encode(v));
+        let e = b64(v);
+        forms.push(e.trim_end_matches('=').to_string());
+        forms.push(e);
+    }
+    for (a, b) in pairs {
+        let e = b64(&format!("{a}:{b}"));
+        forms.push(e.trim_end_matches('=').to_string());
+        forms.push(e);
+    }
+    forms.retain(|f| f.len() >= 4);
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
+/// `text` with every one of `forms` replaced by `[redacted]`.
+pub fn scrub(text: &str, forms: &[String]) -> String {
+    let mut out = text.to_string();
+    for f in forms {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), "[redacted]");
+        }
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded` spelling of a value: unreserved
+/// characters as they are, space as `+`, every other byte `%XX`. The one
+/// encoder for what is sent (Valify's password grant) and what is scrubbed.
+pub(crate) fn form_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,8 +50,6 @@ pub(super) fn build(
         return Err(Credential::wrong(Provider::Valify));
     };
     let mut body = serde_json::json!({
-        "first_img": b64(&req.document.bytes),
-        "second_img": b64(&req.selfie.bytes),
         "bundle_key": bundle_key.expose(),
     });
     if let Some(lang) = &cfg.valify_lang {
@@ -71,7 +69,13 @@ pub(super) fn build(
                 format!("Bearer {}", access_token.expose()),
             ),
         ],
-        body: serde_json::to_vec(&body).map_err(|e| Error::invalid("request", e.to_string()))?,
+        body: json_with_files(
+            &[
+                ("first_img", &req.document.bytes),
+                ("second_img", &req.selfie.bytes),
+            ],
+            &body,
+        ),
     })
 }
 
@@ -173,17 +177,7 @@ pub struct OAuthClient {
 
 /// `POST /api/o/token/`, form-urlencoded.
 pub fn token_request(client: &OAuthClient, cfg: &ProviderConfig) -> Result<HttpRequest, Error> {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
+    let enc = super::secrets::form_encode;
     let body = format!(
         "username={}&password={}&client_id={}&client_secret={}&grant_type=password",
         enc(client.username.expose()),

@@ -13,7 +13,9 @@
 //! `reset` (bytes that are not HTTP: a transport failure, as on a reset;
 //! tiny_http cannot abort the TCP connection itself), `hang=<ms>` (say
 //! nothing, then close), `error=<name>` (one of the service's documented
-//! errors, as the documentation shows it: see `services::documented_error`).
+//! errors, as the documentation shows it: see `services::documented_error`),
+//! `echo` (a 400 that echoes the credentials in every spelling, for the
+//! edge's scrubbing tests).
 //!
 //! A client that cannot set headers on the service request (the edge Worker
 //! builds that request itself) queues a fault with `POST /__sim/next-fault`
@@ -232,6 +234,7 @@ enum Fault {
     Reset,
     Hang(u64),
     Documented(String),
+    Echo,
 }
 
 fn fault(state: &State, req: &Req) -> Fault {
@@ -254,6 +257,7 @@ fn fault(state: &State, req: &Req) -> Fault {
         "reset" => Fault::Reset,
         "hang" => Fault::Hang(ms()),
         "error" => Fault::Documented(arg.trim().to_string()),
+        "echo" => Fault::Echo,
         _ => Fault::None,
     }
 }
@@ -321,6 +325,7 @@ fn handle(state: &State, mut raw: tiny_http::Request) {
         Fault::Documented(name) => services::documented_error(&req.path, &name).unwrap_or_else(|| {
             Reply::json(400, serde_json::json!({"error": format!("the simulator has no documented error `{name}` here")}))
         }),
+        Fault::Echo => echo_credentials(state, &req),
         Fault::Latency(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
             route(state, &req, too_big)
@@ -328,6 +333,47 @@ fn handle(state: &State, mut raw: tiny_http::Request) {
         Fault::None => route(state, &req, too_big),
     };
     respond(raw, reply);
+}
+
+/// The `echo` fault: a 400 whose every message field carries the service's
+/// credentials back in each spelling a careless service (or a proxy's error
+/// page) might use: as sent, JSON-escaped, form-encoded, base64, and CVS's
+/// `Basic base64(key:secret)`; plus the request's own headers and the start
+/// of its body. A long prefix puts the first secret across a 300-character
+/// cut. Whatever reads this must not pass any of it on.
+fn echo_credentials(state: &State, req: &Req) -> Reply {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut forms = Vec::new();
+    for v in state.cfg.secrets.values() {
+        forms.push(v.clone());
+        let j = serde_json::to_string(v).unwrap_or_default();
+        forms.push(j.trim_matches('"').to_string());
+        // Form-encoded as Valify's token request sends it.
+        forms.push(crate::providers::secrets::form_encode(v));
+        forms.push(b64.encode(v));
+    }
+    forms.push(b64.encode(format!(
+        "{}:{}",
+        state.cfg.secret("FB_CVS_API_KEY"),
+        state.cfg.secret("FB_CVS_API_SECRET")
+    )));
+    let headers: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    let message = format!("{} {}", "x".repeat(290), forms.join(" "));
+    let body = String::from_utf8_lossy(&req.body[..req.body.len().min(4096)]).into_owned();
+    Reply::json(
+        400,
+        serde_json::json!({
+            "error": message, "message": message, "detail": message,
+            "errorMessage": message, "error_description": message,
+            "code": 400, "errorCode": 400, "status": 400,
+            "request_headers": headers, "request_body": body,
+        }),
+    )
 }
 
 fn route(state: &State, req: &Req, too_big: bool) -> Reply {

@@ -144,6 +144,8 @@ fn remote_error(code: &str, message: &str, extra: Option<&JsValue>) -> JsValue {
             "serviceStatus",
             "failures",
             "reason",
+            // The edge's signed receipt of a refusal, for the backend.
+            "receipt",
         ] {
             if let Some(v) = get(x, key) {
                 let _ = Reflect::set(&err, &key.into(), &v);

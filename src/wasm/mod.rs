@@ -5,6 +5,7 @@
 //! Cloudflare Worker: nothing here touches `window` or the DOM.
 
 mod client;
+#[cfg(feature = "edge")]
 mod edge;
 
 use std::cell::RefCell;
@@ -330,7 +331,9 @@ impl FaceBridge {
     /// Compares two photos (prepared ones, or image bytes) through the edge
     /// named by `endpoint`, with a token from `getToken` for this exact
     /// request; retries once with a new token after `TOKEN_EXPIRED`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<MatchResult>")]
+    /// Resolves with the result and the edge's signed `receipt`: hand the
+    /// receipt to your backend, which trusts it, not the result.
+    #[wasm_bindgen(unchecked_return_type = "Promise<MatchResult & { receipt?: string }>")]
     pub fn compare(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PreparedImage | ImageInput")] document: JsValue,

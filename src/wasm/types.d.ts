@@ -61,6 +61,12 @@ export interface FaceBridgeError extends Error {
   serviceCode?: string;
   /** Token refusals: which check failed (`expired`, `digest`, `replayed`, …). */
   reason?: string;
+  /**
+   * Refusals the edge gave after it accepted the token (an image it
+   * re-checked, the service's error, a timeout): its signed receipt (a
+   * compact JWS), for your backend to verify.
+   */
+  receipt?: string;
 }
 
 export type Provider = "biometric_kz" | "valify" | "biometry" | "cvs" | "aigen";
@@ -90,6 +96,12 @@ export interface MatchWarning { code: string; message: string }
 
 /** One result shape for all five services. */
 export interface MatchResult {
+  /**
+   * Through the edge: its signed receipt of this verdict (a compact JWS,
+   * `typ` `fb-receipt+jwt`). The page's copy of the result is untrusted;
+   * your backend verifies this (README, "Receipts"). Absent in Valify direct mode.
+   */
+  receipt?: string;
   provider: Provider;
   decision: "match" | "refer" | "no_match";
   /** The service's similarity mapped to 0..1. */
@@ -115,7 +127,6 @@ export interface EdgeModels {
   /** The package's `blazeface_back_256.fbnet` (a Data module import in the Worker); its SHA-256 is checked. */
   fullModel?: ArrayBuffer | Uint8Array;
 }
-export interface EdgeAdmitted { provider: Provider; jti: string; exp: number; sub: string }
 
 export interface ServiceRequest {
   method: string;

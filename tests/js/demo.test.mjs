@@ -87,6 +87,8 @@ test("file flow: each of the five services says 'same person' through the Worker
     const hint = await page.textContent("#compare-hint");
     assert.equal(hint, "", `${provider}: ${hint}`);
     assert.equal(await page.getAttribute("#decision", "data-decision"), "match", provider);
+    // The backend (POST /kyc/result) verified the edge's receipt for this very token and body.
+    assert.equal(await page.getAttribute("#decision", "data-verified"), "true", provider);
     await page.screenshot({ path: join(shots, `file-${provider}.png`), fullPage: true });
     await page.evaluate(() => { document.getElementById("decision").dataset.decision = ""; });
   }

@@ -9,13 +9,19 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
-import { SignJWT, jwtVerify } from "jose";
-import { PROVIDERS, randomSecrets, simulatorBin, startEdge, startSimulator } from "../../scripts/stack.mjs";
+import { SignJWT, createLocalJWKSet, jwtVerify } from "jose";
+import { PROVIDERS, randomSecrets, receiptKeyPair, simulatorBin, startEdge, startSimulator } from "../../scripts/stack.mjs";
+import { makeBackend } from "../../scripts/backend.mjs";
+import { pngOfZeros as pngBomb } from "./hostile.mjs";
 
 const root = new URL("../../", import.meta.url);
 const pkg = await import(new URL("pkg/facebridge.js", root));
 pkg.initSync({ module: readFileSync(new URL("pkg/facebridge_bg.wasm", root)) });
-const { FaceBridge, EdgeProxy, bodyDigest, matchRequestBody } = pkg;
+const { FaceBridge, bodyDigest, matchRequestBody } = pkg;
+// The edge's own wasm (pkg/edge/): EdgeProxy and the receipt signer.
+const edgePkg = await import(new URL("pkg/edge/facebridge_edge.js", root));
+edgePkg.initSync({ module: readFileSync(new URL("pkg/edge/facebridge_edge_bg.wasm", root)) });
+const { EdgeProxy } = edgePkg;
 
 const gen = (f) => new Uint8Array(readFileSync(new URL(`tests/fixtures/generated/${f}`, root)));
 
@@ -24,6 +30,21 @@ const AUD = "https://edge.facebridge.test";
 const KID = "2026-11";
 const KEY = randomBytes(32).toString("base64url");
 const secrets = randomSecrets("s-");
+// A password with characters that form-encoding and JSON escape: the
+// scrubbing must catch every spelling.
+secrets.FB_VALIFY_PASSWORD = `p@ss "w" &=${randomBytes(6).toString("hex")}`;
+const RECEIPT_AUD = "https://backend.facebridge.test";
+const receipts = await receiptKeyPair("r-2026-12");
+const receiptEnv = { FB_RECEIPT_KEYS: JSON.stringify(receipts.privateJwk), FB_RECEIPT_AUDIENCE: RECEIPT_AUD };
+// The customer's backend as the README shows it; this suite's session is "session-1".
+const backend = await makeBackend({
+  edgeAudience: AUD,
+  kid: KID,
+  tokenKey: new TextEncoder().encode(KEY),
+  receiptJwk: receipts.publicJwk,
+  receiptAudience: RECEIPT_AUD,
+  allow: (_s, { provider, op }) => PROVIDERS.includes(provider) && ["compare", "valify-token"].includes(op),
+});
 
 let sim, simUrl, mf, edgeUrl;
 const logs = [];
@@ -46,6 +67,8 @@ before(async () => {
       FB_MAX_BODY_BYTES: String(4 << 20),
       FB_EDGE_DETECT_FACES: "true",
       FB_VALIFY_DIRECT: "true",
+      FB_TEST_TRAP_HOOK: "true",
+      ...receiptEnv,
     },
     log: (l) => logs.push(l),
   }));
@@ -98,6 +121,24 @@ function sdk(provider, extra = {}) {
   });
 }
 
+/** Person A's card and selfie, prepared for AIGEN as the SDK does. */
+async function aigenPhotos() {
+  const fb = new FaceBridge({ provider: "aigen" });
+  const card = await fb.prepare(gen("card-a.jpg"), { role: "document" });
+  const selfie = await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" });
+  return { card, selfie };
+}
+
+/** An SDK whose getToken goes through the backend (scripts/backend.mjs), as a real page's does. */
+function sdkViaBackend(provider, session = "session-1") {
+  return new FaceBridge({
+    provider,
+    endpoint: edgeUrl,
+    getToken: (req) => backend.mintToken(session, req),
+    fetch: withOrigin,
+  });
+}
+
 test("all five services: same person matches, another person does not, through workerd", async () => {
   for (const provider of PROVIDERS) {
     const fb = sdk(provider);
@@ -120,6 +161,7 @@ test("EdgeProxy refuses to start without the full-range model when it must detec
     FB_TOKEN_KEYS: JSON.stringify({ [KID]: KEY }),
     FB_AIGEN_BASE_URL: "http://127.0.0.1:9",
     FB_EDGE_DETECT_FACES: "true",
+    ...receiptEnv,
   };
   const model = new Uint8Array(readFileSync(new URL("pkg/blazeface_back_256.fbnet", root)));
   const other = model.slice();
@@ -139,18 +181,26 @@ test("EdgeProxy refuses to start without the full-range model when it must detec
 });
 
 test("jose tokens verify here and this crate's tokens verify with jose", async () => {
-  // jose → Rust (EdgeProxy.admit is what the Worker runs).
+  // jose → Rust (authorize, push, bind: what the Worker runs).
   const edge = new EdgeProxy({
     FB_EDGE_AUDIENCE: AUD,
     FB_TOKEN_KEYS: JSON.stringify({ [KID]: KEY }),
     FB_AIGEN_BASE_URL: "http://127.0.0.1:9",
+    ...receiptEnv,
   });
   const body = matchRequestBody(gen("card-a.jpg"), gen("selfie-a.jpg"));
   const digest = bodyDigest(body);
   const token = await mintToken({ provider: "aigen", op: "compare", digest });
-  const admitted = edge.admit({ kind: "match", provider: "aigen" }, `Bearer ${token}`, body, Math.floor(Date.now() / 1000));
-  assert.equal(admitted.provider, "aigen");
-  assert.equal(admitted.sub, "session-1");
+  const route = { kind: "match", provider: "aigen" };
+  const admission = edge.authorize(route, `Bearer ${token}`, String(body.length), Math.floor(Date.now() / 1000));
+  assert.equal(admission.provider, "aigen");
+  for (let i = 0; i < body.length; i += 4096) admission.push(body.subarray(i, i + 4096));
+  edge.bind(admission);
+  assert.equal(admission.received, body.length);
+  // The same token for another body: refused at bind, after the stream.
+  const other = edge.authorize(route, `Bearer ${token}`, null, Math.floor(Date.now() / 1000));
+  other.push(body.subarray(1));
+  assert.throws(() => edge.bind(other), (e) => e.code === "TOKEN_REJECTED" && JSON.parse(e.body).error.reason === "digest");
   // Rust → jose: a token minted by auth::mint (tests/js_fixtures.rs).
   const fx = JSON.parse(readFileSync(new URL("tests/fixtures/generated/rust-token.json", root), "utf8"));
   const { payload, protectedHeader } = await jwtVerify(fx.token, new TextEncoder().encode(fx.secret), {
@@ -164,9 +214,7 @@ test("jose tokens verify here and this crate's tokens verify with jose", async (
 });
 
 test("the attack matrix: each refused with its code before reaching a service", async () => {
-  const fb = new FaceBridge({ provider: "aigen" });
-  const card = await fb.prepare(gen("card-a.jpg"), { role: "document" });
-  const selfie = await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" });
+  const { card, selfie } = await aigenPhotos();
   const body = matchRequestBody(card.bytes, selfie.bytes);
   const digest = bodyDigest(body);
   const good = { provider: "aigen", op: "compare", digest };
@@ -320,16 +368,254 @@ test("Valify: the edge's access token serves 3 calls; direct mode hands one to t
   assert.deepEqual(asked, ["valify-token", "valify-token"]);
 });
 
+test("receipts: the backend trusts the edge's signed verdict, checked with jose, and nothing else", async () => {
+  const fb = sdkViaBackend("aigen");
+  const card = await fb.prepare(gen("card-a.jpg"), { role: "document" });
+  const selfie = await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" });
+  const r = await fb.compare(card, selfie);
+  assert.equal(r.decision, "match");
+  assert.match(r.receipt, /^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{86}$/, "an EdDSA compact JWS");
+  // The edge publishes the public half only.
+  const jwks = await (await fetch(`${edgeUrl}/v1/receipt-keys`)).json();
+  assert.deepEqual(jwks.keys.map((k) => [k.kid, k.x]), [[receipts.publicJwk.kid, receipts.publicJwk.x]]);
+  assert.ok(!JSON.stringify(jwks).includes(receipts.privateJwk.d), "the private key is published");
+  // Plain jose with the published keys: what any backend can run.
+  const { payload, protectedHeader } = await jwtVerify(r.receipt, createLocalJWKSet(jwks), {
+    algorithms: ["EdDSA"], typ: "fb-receipt+jwt", issuer: AUD, audience: RECEIPT_AUD,
+  });
+  assert.equal(protectedHeader.kid, receipts.publicJwk.kid);
+  assert.equal(payload.decision, "match");
+  assert.equal(payload.similarity, r.similarity);
+  assert.equal(payload.requestId, r.requestId);
+  assert.deepEqual([payload.sub, payload.fbp, payload.fbo], ["session-1", "aigen", "compare"]);
+  assert.equal(payload.fbd, bodyDigest(matchRequestBody(card.bytes, selfie.bytes)));
+  // The backend (README): the token it minted, this session, this body, once.
+  assert.equal((await backend.verifyResult("session-1", r.receipt)).decision, "match");
+  await assert.rejects(backend.verifyResult("session-1", r.receipt), /already used/, "replayed receipt");
+  const r2 = await fb.compare(card, selfie);
+  await assert.rejects(backend.verifyResult("session-2", r2.receipt), /sub|subject/i, "another session's receipt");
+  const [h, p, sig] = r2.receipt.split(".");
+  const claims = JSON.parse(Buffer.from(p, "base64url"));
+  const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, decision: "match", similarity: 0.99 })).toString("base64url")}.${sig}`;
+  await assert.rejects(backend.verifyResult("session-1", forged), /signature/i, "tampered receipt");
+  await assert.rejects(backend.verifyResult("session-1", `${h}.${p}.${"A".repeat(86)}`), /signature/i);
+  // A receipt for a token minted for another body (the record says another digest).
+  backend.minted.get(claims.jti).digest = bodyDigest(new Uint8Array([1]));
+  await assert.rejects(backend.verifyResult("session-1", r2.receipt), /another request/, "other-body receipt");
+  // What the browser might claim instead is not a receipt at all.
+  await assert.rejects(backend.verifyResult("session-1", JSON.stringify({ decision: "match" })));
+  // A refusal after the token was accepted is signed too.
+  const noFace = matchRequestBody(card.bytes, gen("wall.jpg"));
+  const { token } = await backend.mintToken("session-1", { provider: "aigen", op: "compare", digest: bodyDigest(noFace) });
+  const nf = await post("/v1/match/aigen", noFace, { token });
+  assert.deepEqual([nf.status, nf.body.error.code], [422, "NO_FACE"]);
+  const refused = await backend.verifyResult("session-1", nf.body.error.receipt);
+  assert.deepEqual([refused.decision, refused.code], ["refused", "NO_FACE"]);
+  // The SDK's error carries it as well.
+  const fbErr = sdkViaBackend("aigen");
+  await queueFault("error=no_credit");
+  await assert.rejects(fbErr.compare(card, selfie), (e) => {
+    assert.equal(e.code, "QUOTA_EXHAUSTED");
+    assert.match(e.receipt, /^eyJ/);
+    return true;
+  });
+  // A refusal before the token was accepted has none: nothing to bind it to.
+  const bad = await post("/v1/match/aigen", noFace, { token: await mintToken({ provider: "aigen", op: "compare", digest: "x".repeat(43) }) });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.body.error.receipt, undefined);
+});
+
+test("the backend's policy, not the page, decides the provider and operation", async () => {
+  const picky = await makeBackend({
+    edgeAudience: AUD, kid: KID, tokenKey: new TextEncoder().encode(KEY),
+    receiptJwk: receipts.publicJwk, receiptAudience: RECEIPT_AUD,
+    allow: (_s, { provider, op }) => provider === "aigen" && op === "compare",
+  });
+  const digest = bodyDigest(new Uint8Array([1, 2, 3]));
+  await picky.mintToken("s", { provider: "aigen", op: "compare", digest });
+  await assert.rejects(picky.mintToken("s", { provider: "cvs", op: "compare", digest }), /not allowed/);
+  await assert.rejects(picky.mintToken("s", { provider: "valify", op: "valify-token", digest }), /not allowed/);
+  await assert.rejects(picky.mintToken("s", { provider: "aigen", op: "compare", digest: "short" }), /digest/);
+});
+
+test("the same token twice at once: one answer, one replay refusal, one service call", async () => {
+  const { card, selfie } = await aigenPhotos();
+  const body = matchRequestBody(card.bytes, selfie.bytes);
+  const token = await mintToken({ provider: "aigen", op: "compare", digest: bodyDigest(body) });
+  const n = await stats();
+  const both = await Promise.all([post("/v1/match/aigen", body, { token }), post("/v1/match/aigen", body, { token })]);
+  const statuses = both.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 401], JSON.stringify(both.map((r) => r.body)));
+  assert.equal(both.find((r) => r.status === 401).body.error.reason, "replayed");
+  assert.equal(await stats(), n + 1, "exactly one billed call");
+});
+
+test("CRLF in a client's media type never reaches a service's multipart body", async () => {
+  const { card, selfie } = await aigenPhotos();
+  const b64 = (u8) => Buffer.from(u8).toString("base64");
+  const n = await stats();
+  for (const provider of PROVIDERS) {
+    for (const type of [
+      "image/jpeg\r\nX-Injected: 1",
+      'image/jpeg\r\n\r\n--x\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n',
+      'image/jpeg"; filename="x.php',
+    ]) {
+      const body = new TextEncoder().encode(JSON.stringify({
+        document: { type, data: b64(card.bytes) },
+        selfie: { type: "image/jpeg", data: b64(selfie.bytes) },
+      }));
+      const r = await post(`/v1/match/${provider}`, body, { token: await mintToken({ provider, op: "compare", digest: bodyDigest(body) }) });
+      assert.deepEqual([r.status, r.body.error.code], [400, "BAD_REQUEST"], `${provider}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error.receipt, /^eyJ/, "refused after the token: signed");
+    }
+  }
+  assert.equal(await stats(), n, "a smuggling attempt reached a service");
+});
+
+test("memory: decompression bombs and oversize bodies are refused before any pixel buffer, and the Worker lives on", async () => {
+  const { card, selfie } = await aigenPhotos();
+  const good = matchRequestBody(card.bytes, selfie.bytes);
+  const bombs = [
+    // Over the edge's 24 MP from the header alone.
+    ["PNG 6324² 8-bit RGB (120 MB decoded)", pngBomb(6324, 6324)],
+    ["PNG 6324² 16-bit RGBA (320 MB decoded)", pngBomb(6324, 6324, { bitDepth: 16, colorType: 6 })],
+    ["progressive JPEG 40 MP", gen("progressive-40mp.jpg")],
+    // Under the pixel limit, over the 24 MiB a decode may take.
+    ["PNG 4000×3000 8-bit RGB", pngBomb(4000, 3000)],
+    ["PNG 2000² 16-bit RGBA", pngBomb(2000, 2000, { bitDepth: 16, colorType: 6 })],
+    ["progressive JPEG 12 MP (72 MB of coefficients)", gen("progressive-12mp.jpg")],
+  ];
+  const n = await stats();
+  for (const [name, bomb] of bombs) {
+    const body = matchRequestBody(card.bytes, bomb);
+    const r = await post("/v1/match/aigen", body, { token: await mintToken({ provider: "aigen", op: "compare", digest: bodyDigest(body) }) });
+    assert.deepEqual([r.status, r.body.error.code], [422, "IMAGE_TOO_LARGE"], `${name}: ${JSON.stringify(r.body)}`);
+  }
+  assert.equal(await stats(), n, "a bomb reached the service");
+  // Unauthenticated, chunked, no Content-Length, 24 MiB: refused from the
+  // header; the Worker reads none of it.
+  // Each stream counts its own bytes: a refused one may still be drained.
+  const stream = () => {
+    let pulled = 0;
+    return new ReadableStream({
+      pull(c) {
+        if (pulled >= 24 << 20) return c.close();
+        pulled += 1 << 20;
+        c.enqueue(new Uint8Array(1 << 20).fill(0x20));
+      },
+    });
+  };
+  const unauth = await fetch(`${edgeUrl}/v1/match/cvs`, {
+    method: "POST", headers: { origin: ORIGIN }, body: stream(), duplex: "half",
+  }).then((r) => r.json(), (e) => ({ transport: String(e.cause?.code ?? e) }));
+  if (!unauth.transport) assert.equal(unauth.error.code, "TOKEN_REJECTED");
+  // Authenticated but past the route's limit (Valify: two 2 MB images as
+  // base64): refused as soon as the stream passes it.
+  const token = await mintToken({ provider: "valify", op: "compare", digest: bodyDigest(good) });
+  const over = await fetch(`${edgeUrl}/v1/match/valify`, {
+    method: "POST", headers: { origin: ORIGIN, authorization: `Bearer ${token}` }, body: stream(), duplex: "half",
+  }).then((r) => r.json(), (e) => ({ transport: String(e.cause?.code ?? e) }));
+  if (!over.transport) assert.equal(over.error.code, "BODY_TOO_LARGE");
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = logs.join("").split("\n").filter((l) => l.includes('"facebridge":"edge"'));
+  assert.ok(lines.some((l) => l.includes('"/v1/match/cvs"') && l.includes('"TOKEN_REJECTED"')), "the unauthenticated stream was refused");
+  assert.ok(lines.some((l) => l.includes('"/v1/match/valify"') && l.includes('"BODY_TOO_LARGE"')), "the oversize stream was refused");
+  // And the Worker still answers.
+  const ok = await post("/v1/match/aigen", good, { token: await mintToken({ provider: "aigen", op: "compare", digest: bodyDigest(good) }) });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+});
+
+test("a trap inside the wasm does not poison the isolate", async () => {
+  const { card, selfie } = await aigenPhotos();
+  const body = matchRequestBody(card.bytes, selfie.bytes);
+  const good = { provider: "aigen", op: "compare", digest: bodyDigest(body) };
+  const n = await stats();
+  // FB_TEST_TRAP_HOOK: validate aborts, borrow held, for sub "trap".
+  const t = await post("/v1/match/aigen", body, { token: await mintToken(good, { claims: { sub: "trap" } }) });
+  assert.deepEqual([t.status, t.body.error.code], [500, "SERVICE_ERROR"]);
+  for (let i = 0; i < 3; i++) {
+    const r = await post("/v1/match/aigen", body, { token: await mintToken(good) });
+    assert.equal(r.status, 200, `request ${i + 1} after the trap: ${JSON.stringify(r.body)}`);
+    assert.match(r.body.receipt, /^eyJ/);
+  }
+  assert.equal(await stats(), n + 3);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(logs.join("").includes('"event":"wasm-trap"'), "the trap is logged once");
+});
+
+test("secrets a service echoes back, in any spelling, never reach the browser", async () => {
+  for (const provider of PROVIDERS) {
+    const fb = sdk(provider);
+    const card = await fb.prepare(gen("card-a.jpg"), { role: "document" });
+    const selfie = await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" });
+    const video = provider === "biometry" ? { video: gen("selfie-a.mp4") } : undefined;
+    if (provider === "valify") await fb.compare(card, selfie); // an access token in the cache first
+    await queueFault("echo");
+    await assert.rejects(fb.compare(card, selfie, video), (e) => {
+      seen.push(JSON.stringify({ message: e.message, ...e }));
+      return true;
+    });
+  }
+});
+
+test("the jti ledger failing: no service call, no receipt, a typed answer", async () => {
+  const failing = await startEdge({
+    simUrl,
+    secrets,
+    main: "tests/js/failing-ledger.mjs",
+    bindings: {
+      FB_EDGE_AUDIENCE: AUD,
+      FB_TOKEN_KEYS: JSON.stringify({ [KID]: KEY }),
+      FB_ALLOWED_ORIGINS: ORIGIN,
+      ...receiptEnv,
+    },
+  });
+  try {
+    const fb = new FaceBridge({ provider: "aigen" });
+    const card = await fb.prepare(gen("card-a.jpg"), { role: "document" });
+    const selfie = await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" });
+    const body = matchRequestBody(card.bytes, selfie.bytes);
+    const token = await mintToken({ provider: "aigen", op: "compare", digest: bodyDigest(body) });
+    const n = await stats();
+    const r = await fetch(`${failing.url}/v1/match/aigen`, {
+      method: "POST", headers: { origin: ORIGIN, authorization: `Bearer ${token}` }, body,
+    });
+    const out = await r.json();
+    seen.push(JSON.stringify(out));
+    assert.deepEqual([r.status, out.error.code], [500, "SERVICE_ERROR"]);
+    assert.equal(out.error.receipt, undefined, "a request whose jti was not recorded gets no receipt");
+    assert.equal(await stats(), n, "the service was called without single use");
+  } finally {
+    await failing.mf.dispose();
+  }
+});
+
+test("the shipped wrangler.toml enables no service and says what each line is", () => {
+  const toml = readFileSync(new URL("edge/wrangler.toml", root), "utf8");
+  const enabled = toml.split("\n").filter((l) => /^\s*FB_\w+_BASE_URL\s*=/.test(l));
+  assert.deepEqual(enabled, [], "a provider is enabled by default");
+  assert.ok(!/valifystage/i.test(toml), "a staging host in the default settings");
+  for (const p of PROVIDERS) assert.match(toml, new RegExp(`# FB_${p.toUpperCase()}_BASE_URL`), p);
+});
+
 test("no secret in any answer or log line", async () => {
   // Let workerd flush its stdout.
   await new Promise((r) => setTimeout(r, 200));
   const all = seen.join("\n") + logs.join("");
   assert.ok(logs.join("").includes('"facebridge":"edge"'), "the Worker logs one line per request");
+  // Every spelling a service could echo (the simulator's `echo` fault sends them all).
+  const spellings = (v) => [
+    v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v), new URLSearchParams({ v }).toString().slice(2),
+    Buffer.from(v).toString("base64"), Buffer.from(v).toString("base64").replace(/=+$/, ""),
+  ];
   for (const [name, value] of Object.entries(secrets)) {
     // Direct mode hands the page the bundle key by design (see README).
     if (name === "FB_VALIFY_BUNDLE_KEY") continue;
-    assert.ok(!all.includes(value), `${name} leaked`);
+    for (const form of spellings(value)) assert.ok(!all.includes(form), `${name} leaked as ${form}`);
   }
+  const basic = Buffer.from(`${secrets.FB_CVS_API_KEY}:${secrets.FB_CVS_API_SECRET}`).toString("base64");
+  assert.ok(!all.includes(basic.slice(0, 24)), "CVS's Basic credential leaked");
+  assert.ok(!all.includes(receipts.privateJwk.d), "the receipt key leaked");
   assert.ok(!all.includes(KEY), "the token key leaked");
   assert.ok(!logs.join("").includes(secrets.FB_VALIFY_BUNDLE_KEY), "the bundle key is in a log");
   assert.ok(!logs.join("").match(/eyJ[\w-]+\.eyJ/), "a token is in a log");

@@ -98,12 +98,18 @@ test("detectPixels takes RGBA frames", () => {
 
 test("the TypeScript declarations have no any", () => {
   const dts = readFileSync(new URL("pkg/facebridge.d.ts", root), "utf8");
-  const body = dts.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
-  assert.doesNotMatch(body, /\bany\b/);
-  for (const t of ["FaceBridgeErrorCode", "PreparedImage", "Promise<DetectionReport>"]) assert.match(dts, new RegExp(t));
+  const edge = readFileSync(new URL("pkg/edge/facebridge_edge.d.ts", root), "utf8");
+  for (const d of [dts, edge]) {
+    const body = d.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    assert.doesNotMatch(body, /\bany\b/);
+  }
+  for (const t of ["FaceBridgeErrorCode", "PreparedImage", "Promise<DetectionReport>", "receipt?: string"]) assert.ok(dts.includes(t), t);
   // Options objects may be left out, as the calls above do.
   for (const t of ["constructor(options?: FaceBridgeOptions)", "detect(input: ImageInput, options?: DetectOptions)",
-    "prepare(input: ImageInput, options?: PrepareOptions)", "warmUp(model: ModelKind): Promise<void>", "models?: EdgeModels)"]) {
+    "prepare(input: ImageInput, options?: PrepareOptions)", "warmUp(model: ModelKind): Promise<void>"]) {
     assert.ok(dts.includes(t), t);
   }
+  // The page's package has no proxy in it; the edge's has, with its models optional.
+  assert.ok(!dts.includes("class EdgeProxy"), "EdgeProxy in the page's wasm");
+  for (const t of ["class EdgeProxy", "models?: EdgeModels)", "seal(admission: Admission", "class Admission"]) assert.ok(edge.includes(t), t);
 });
