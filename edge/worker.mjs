@@ -106,6 +106,31 @@ async function readInto(request, admission) {
   }
 }
 
+/**
+ * Reads and drops a body the edge refused without reading, when its declared
+ * length is within what the route would have accepted anyway: an HTTP client
+ * still writing its body when the answer and the connection close gets a
+ * reset instead of the answer, and the SDK would see a network error where
+ * the edge said TOKEN_EXPIRED (worth a retry). Nothing is kept or hashed;
+ * bodies with no Content-Length, or over the limit, are not read at all.
+ */
+async function drainRefused(request, limit) {
+  const declared = Number(request.headers.get("content-length"));
+  if (!request.body || request.bodyUsed || !Number.isFinite(declared) || declared <= 0 || declared > limit) return;
+  const reader = request.body.getReader();
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > limit) return reader.cancel().catch(() => {});
+    }
+  } catch {
+    /* the client went away */
+  }
+}
+
 /** One service call, never retried: it may be billed. */
 async function send(req, timeoutMs) {
   let r;
@@ -138,19 +163,15 @@ async function consumeJti(env, jti, exp) {
   if (!r.ok) throw new Error("jti ledger failed");
 }
 
-// Concurrent requests in this isolate share one Valify token request.
-let valifyInflight = null;
-
+/**
+ * A new Valify access token into the proxy's cache. Not shared between
+ * concurrent requests: a promise one request's I/O settles cannot be awaited
+ * safely by another in workerd (the waiting request stalled until its own
+ * timeout in the suite), and a spare token costs one unbilled call.
+ */
 async function refreshValifyToken(edge) {
-  if (!valifyInflight) {
-    valifyInflight = (async () => {
-      const r = await send(edge.valifyTokenRequest(), edge.timeoutMs);
-      edge.acceptValifyToken(r.status, r.contentType, r.body, nowS());
-    })().finally(() => {
-      valifyInflight = null;
-    });
-  }
-  await valifyInflight;
+  const r = await send(edge.valifyTokenRequest(), edge.timeoutMs);
+  edge.acceptValifyToken(r.status, r.contentType, r.body, nowS());
 }
 
 /**
@@ -180,6 +201,7 @@ async function handle(request, env, log) {
   let admission = null;
   let checked = null; // both hold wasm memory: freed in `finally`, every path
   let sealed = false; // from the token's acceptance on, every answer carries a receipt
+  let limit = 0; // what the route accepts: a refused body within it is drained
   try {
     cors = edge.corsHeaders(origin);
     const url = new URL(request.url);
@@ -187,6 +209,7 @@ async function handle(request, env, log) {
       return { status: 200, body: edge.receiptKeys(), cors: [["access-control-allow-origin", "*"]] };
     }
     const route = edge.route(request.method, url.pathname);
+    limit = edge.bodyLimit(route);
     edge.checkOrigin(origin);
     if (route.kind === "preflight") return { status: 204, body: null, cors };
     // The token, from the header alone: a client without one costs no body read.
@@ -208,6 +231,7 @@ async function handle(request, env, log) {
     return { status: 200, body: edge.seal(admission, result, nowS()), cors };
   } catch (e) {
     const f = failure(e, log);
+    await drainRefused(request, limit); // a no-op once the body was read
     if (sealed && proxy !== null) {
       try {
         f.body = edge.seal(admission, f.body, nowS());

@@ -1,5 +1,5 @@
 //! One conformance suite over the five adapters: every documented success and
-//! error of shared/vendors.md in, the normalised result or the right code out;
+//! error of docs/services.md in, the normalised result or the right code out;
 //! and every request builder checked against the documented contract.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

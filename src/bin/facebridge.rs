@@ -24,6 +24,9 @@ const USAGE: &str = "usage:
                      <document> <selfie> [--video <file>] [--dev-secrets] [--timeout-ms N]
   facebridge simulate [--listen 127.0.0.1:8787] [--allow-url PREFIX]...";
 
+/// Worker threads of `facebridge simulate` (see where it starts).
+const SIM_THREADS: usize = 32;
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -144,7 +147,12 @@ fn run() -> Result<ExitCode, String> {
     if cmd == "simulate" {
         let mut cfg = facebridge::sim::SimConfig::from_env();
         cfg.url_allow_list = allow_urls;
-        let sim = facebridge::sim::start(&listen, cfg, 4).map_err(|e| format!("{listen}: {e}"))?;
+        // tiny_http gives each client connection a thread for as long as it
+        // stays open, and keep-alive clients (workerd's pool, Node's fetch)
+        // hold idle ones: with 4 threads, concurrent callers starved and timed
+        // out. Threads here cost little; the simulators are for tests.
+        let sim = facebridge::sim::start(&listen, cfg, SIM_THREADS)
+            .map_err(|e| format!("{listen}: {e}"))?;
         eprintln!(
             "facebridge simulators on {} ({})",
             sim.base_url(),

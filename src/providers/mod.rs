@@ -6,7 +6,7 @@
 //! happens here: the edge Worker, the native CLI and the tests bring their
 //! own transport.
 //!
-//! Contracts: `shared/vendors.md`. Where the services' documentation is loose,
+//! Contracts: `docs/services.md`. Where the services' documentation is loose,
 //! the parsers accept every documented variant (numbers as strings, `result`
 //! as bool or 0/1) and anything else is `PROTOCOL`, never a panic.
 
@@ -133,12 +133,54 @@ impl Provider {
     /// [`Provider::parse_response`] without scrubbing: for a caller that
     /// scrubs with every secret it holds (the edge).
     pub(crate) fn parse_unscrubbed(self, resp: &HttpResponse) -> Result<MatchResult, ServiceError> {
-        match self {
+        let mut r = match self {
             Provider::BiometricKz => biometric_kz::parse(resp),
             Provider::Valify => valify::parse(resp),
             Provider::Biometry => biometry::parse(resp),
             Provider::Cvs => cvs::parse(resp),
             Provider::Aigen => aigen::parse(resp),
+        }?;
+        r.raw = allow_listed(&r.raw, &self.raw_fields());
+        Ok(r)
+    }
+
+    /// The members of a successful answer that `raw` passes on: the
+    /// documented ones (docs/services.md), nothing a service adds. CVS's
+    /// `face1`/`face2` (face crops) are documented but left out: biometric
+    /// data the page has no use for.
+    fn raw_fields(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Provider::BiometricKz => {
+                json!({"result": true, "prediction": true, "prediction_percent": true})
+            }
+            Provider::Valify => json!({
+                "result": {"is_similar": true, "confidence": true},
+                "transaction_id": true, "trials_remaining": true,
+            }),
+            Provider::Biometry => json!({
+                "data": {
+                    "anchor": {"code": true, "description": true},
+                    "code": true, "description": true, "percentages": true,
+                    "result": true, "score": true,
+                    "target": {"code": true, "description": true},
+                },
+                "score": true,
+                "scoring_result": {"failed_conditions": true, "failed_refer_conditions": true, "status": true},
+                "message": true,
+            }),
+            Provider::Cvs => json!({
+                "data": {
+                    "matching": true, "face1_score": true, "face2_score": true,
+                    "invalidCode": true, "invalidMessage": true, "match": true,
+                },
+                "errorCode": true, "errorMessage": true,
+            }),
+            Provider::Aigen => json!({
+                "request_id": true, "confidence": true,
+                "thresholds": {"err_01": true, "err_001": true, "err_0001": true},
+                "time_used": true,
+            }),
         }
     }
 }
@@ -547,7 +589,8 @@ pub struct MatchResult {
     pub request_id: Option<String>,
     /// Valify: comparisons left on this transaction.
     pub trials_remaining: Option<i64>,
-    /// The whole answer.
+    /// The service's answer, its documented members only
+    /// ([`Provider::parse_response`] drops the rest).
     pub raw: serde_json::Value,
 }
 
@@ -642,6 +685,42 @@ pub(crate) fn no_face_if_said(code: ServiceCode, message: &str) -> ServiceCode {
     }
 }
 
+/// `v` cut to the members `fields` names (an object: member → `true` for a
+/// value, or an object of its own members). A kept value is a number, a
+/// bool, `null`, a string of at most 300 characters, or an array of at most
+/// 100 of those; anything else a service sends is dropped.
+pub(crate) fn allow_listed(v: &serde_json::Value, fields: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    fn scalar(v: &Value) -> Option<Value> {
+        match v {
+            Value::String(s) if s.chars().count() <= 300 => Some(v.clone()),
+            Value::String(_) | Value::Object(_) | Value::Array(_) => None,
+            _ => Some(v.clone()),
+        }
+    }
+    let (Value::Object(have), Value::Object(want)) = (v, fields) else {
+        return Value::Null;
+    };
+    let mut out = serde_json::Map::new();
+    for (k, spec) in want {
+        let Some(x) = have.get(k) else { continue };
+        let kept = match (spec, x) {
+            (Value::Object(_), Value::Object(_)) => Some(allow_listed(x, spec)),
+            (Value::Bool(true), Value::Array(items)) if items.len() <= 100 => items
+                .iter()
+                .map(scalar)
+                .collect::<Option<Vec<_>>>()
+                .map(Value::Array),
+            (Value::Bool(true), _) => scalar(x),
+            _ => None,
+        };
+        if let Some(kept) = kept {
+            out.insert(k.clone(), kept);
+        }
+    }
+    Value::Object(out)
+}
+
 /// A JSON object body: each of `files` as a base64 string member, then the
 /// members of `rest` (an object). Written into one buffer sized up front,
 /// the base64 encoded straight into it: a 5 MB image costs its base64 once,
@@ -705,6 +784,35 @@ mod tests {
         )
         .scrubbed(&c.secrets());
         assert!(!e.to_string().contains("s3cr3t-value") && !e.to_string().contains("key-123456"));
+    }
+
+    #[test]
+    fn raw_keeps_the_documented_members_only() {
+        let answer = serde_json::json!({
+            "request_id": "r-1", "confidence": 91.5, "time_used": 0.2,
+            "thresholds": {"err_01": 70, "err_001": 80, "err_0001": 90, "debug": {"x": 1}},
+            "echo": "anything the service adds", "request_id_2": "x",
+            "debug_image": "A".repeat(5000),
+        });
+        let kept = allow_listed(&answer, &Provider::Aigen.raw_fields());
+        assert_eq!(
+            kept,
+            serde_json::json!({
+                "request_id": "r-1", "confidence": 91.5, "time_used": 0.2,
+                "thresholds": {"err_01": 70, "err_001": 80, "err_0001": 90},
+            })
+        );
+        // A documented member with an undocumented shape is dropped too.
+        let odd = serde_json::json!({"request_id": {"nested": "x"}, "confidence": "9".repeat(400)});
+        assert_eq!(
+            allow_listed(&odd, &Provider::Aigen.raw_fields()),
+            serde_json::json!({})
+        );
+        let cvs = serde_json::json!({"data": {"matching": "91", "face1": "base64 crop", "match": "1"}, "errorCode": "0"});
+        assert_eq!(
+            allow_listed(&cvs, &Provider::Cvs.raw_fields()),
+            serde_json::json!({"data": {"matching": "91", "match": "1"}, "errorCode": "0"})
+        );
     }
 
     #[test]

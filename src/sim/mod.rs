@@ -1,7 +1,7 @@
 //! Strict local simulators of the five services, on one loopback listener.
 //!
 //! `facebridge simulate --listen 127.0.0.1:8787` serves every service at its
-//! documented path. Requests are checked the way `shared/vendors.md` reads at
+//! documented path. Requests are checked the way `docs/services.md` reads at
 //! its strictest (credentials, content types, field names, file extensions,
 //! sizes, dimensions), and every documented success shape and error can come
 //! back. Scores come from the submitted images (see [`similarity`]); every

@@ -178,6 +178,17 @@ test("EdgeProxy refuses to start without the full-range model when it must detec
   }
   new EdgeProxy(env, { fullModel: model.buffer });
   new EdgeProxy({ ...env, FB_EDGE_DETECT_FACES: "false" });
+  // A misconfiguration names the variable in the message (the Worker's log)
+  // and nothing in the body an unauthenticated client gets.
+  const { FB_RECEIPT_KEYS: _, ...noReceipts } = env;
+  for (const bad of [noReceipts, { ...env, FB_AIGEN_BASE_URL: "http://api.example" }, { ...env, FB_TOKEN_KEYS: '{"k": "short"}' }]) {
+    assert.throws(() => new EdgeProxy({ ...bad, FB_EDGE_DETECT_FACES: "false" }), (e) => {
+      assert.equal(e.code, "EDGE_MISCONFIGURED");
+      assert.match(e.message, /FB_/);
+      assert.doesNotMatch(e.body, /FB_|short/);
+      return true;
+    });
+  }
 });
 
 test("jose tokens verify here and this crate's tokens verify with jose", async () => {
@@ -238,6 +249,8 @@ test("the attack matrix: each refused with its code before reaching a service", 
     ["body changed after signing", { token: await mintToken({ ...good, digest: bodyDigest(new Uint8Array([1])) }) }, 401, "TOKEN_REJECTED", "digest"],
     ["replayed jti", { token: replayed }, 401, "TOKEN_REJECTED", "replayed"],
     ["no token", {}, 401, "TOKEN_REJECTED", "missing"],
+    ["empty jti (could never be spent)", { token: await mintToken(good, { jti: "" }) }, 401, "TOKEN_REJECTED", "id"],
+    ["a receipt's typ on a token", { token: await mintToken(good, { header: { typ: "fb-receipt+jwt" } }) }, 401, "TOKEN_REJECTED", "type"],
     ["disallowed Origin", { token: await mintToken(good), origin: "https://evil.example" }, 403, "ORIGIN_REJECTED"],
     ["no Origin", { token: await mintToken(good), origin: null }, 403, "ORIGIN_REJECTED"],
   ];
@@ -354,6 +367,11 @@ test("Valify: the edge's access token serves 3 calls; direct mode hands one to t
   for (let i = 0; i < 4; i++) assert.equal((await fb.compare(card, selfie)).decision, "match");
   const calls = (await stats()) - n0;
   assert.ok(calls >= 5 && calls <= 6, `4 matches need 1–2 token requests, saw ${calls - 4}`);
+  // Three at once, with two calls left on the cached token (4 = 3 + 1 so
+  // far): two take them, the third finds none and refreshes; none is
+  // refused for the race.
+  const three0 = await Promise.all([0, 1, 2].map(() => fb.compare(card, selfie)));
+  assert.deepEqual(three0.map((r) => r.decision), ["match", "match", "match"]);
   // Direct mode: one exchange, then the page calls the service itself.
   const asked = [];
   const d = sdk("valify", {
