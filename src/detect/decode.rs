@@ -115,11 +115,19 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
 pub(crate) fn weighted_nms(mut dets: Vec<RawDetection>, iou_threshold: f32) -> Vec<RawDetection> {
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out = Vec::new();
-    while let Some(top) = dets.first().copied() {
-        let (cluster, rest): (Vec<_>, Vec<_>) = dets
+    while !dets.is_empty() {
+        // The top detection always leaves `dets` with its cluster: a box
+        // whose IoU with itself is not above the threshold (zero area, NaN,
+        // infinite: what a hostile network gives) once stayed there for
+        // ever, and `out` grew until memory ran out (found by `fuzz/fbnet`).
+        let top = dets.remove(0);
+        let (more, rest): (Vec<_>, Vec<_>) = dets
             .into_iter()
             .partition(|d| iou(&top.bbox, &d.bbox) > iou_threshold);
         dets = rest;
+        let mut cluster = Vec::with_capacity(more.len() + 1);
+        cluster.push(top);
+        cluster.extend(more);
         let total: f32 = cluster.iter().map(|d| d.score).sum();
         if cluster.len() <= 1 || total <= 0.0 {
             out.push(top);
@@ -213,6 +221,17 @@ mod tests {
         assert!((out[0].bbox[0] - want).abs() < 1e-6);
         assert_eq!(out[1], det(0.8, 0.5));
         assert!(weighted_nms(vec![], 0.3).is_empty());
+    }
+
+    #[test]
+    fn weighted_nms_ends_on_boxes_that_do_not_overlap_themselves() {
+        // Zero-area, NaN and infinite boxes: IoU with itself is 0 or NaN.
+        let mut odd = vec![det(0.9, 0.1), det(0.8, 0.2), det(0.7, 0.3)];
+        odd[0].bbox = [0.5, 0.5, 0.5, 0.5];
+        odd[1].bbox = [f32::NAN; 4];
+        odd[2].bbox = [f32::NEG_INFINITY, 0.0, f32::INFINITY, 1.0];
+        let out = weighted_nms(odd, 0.3);
+        assert_eq!(out.len(), 3);
     }
 
     #[test]

@@ -55,6 +55,13 @@ const MAX_DIM: usize = 2048;
 /// Largest buffer, in floats (16 MiB).
 const MAX_BUFFER: usize = 1 << 22;
 const MAX_STEPS: usize = 1024;
+/// All buffers together, in floats (128 MiB): 3.7× what BlazeFace's
+/// full-range network holds (9.0 M). Each buffer alone may be 16 MiB, and
+/// 1025 of them would be 16 GiB.
+const MAX_TOTAL_FLOATS: usize = 1 << 25;
+/// Multiply-adds of one run: 2.8× the full-range network's (189 M), so a
+/// file whose layers are each legal cannot make a frame take seconds.
+const MAX_MACS: u64 = 1 << 29;
 const NONE: u16 = u16::MAX;
 
 /// One of our layers.
@@ -77,6 +84,15 @@ impl Layer {
         }
     }
     /// Floats read from the input, read from the shortcut (if any), written.
+    fn macs(&self) -> u64 {
+        match self {
+            Layer::Stem(l) => l.macs(),
+            Layer::Depthwise(l) => l.macs(),
+            Layer::MaxPool(l) => l.macs(),
+            Layer::Pointwise(l) => l.macs(),
+        }
+    }
+
     fn sizes(&self) -> (usize, Option<usize>, usize) {
         match self {
             Layer::Stem(l) => (l.input_len(), None, l.output_len()),
@@ -139,6 +155,16 @@ impl Net {
         }
         if let Some(b) = self.buffers.iter().find(|b| **b == 0 || **b > MAX_BUFFER) {
             return Err(format!("a buffer of {b} floats"));
+        }
+        let total: usize = self.buffers.iter().sum();
+        if total > MAX_TOTAL_FLOATS {
+            return Err(format!(
+                "buffers of {total} floats in all (at most {MAX_TOTAL_FLOATS})"
+            ));
+        }
+        let macs: u64 = self.steps.iter().map(|s| s.layer.macs()).sum();
+        if macs > MAX_MACS {
+            return Err(format!("{macs} multiply-adds a run (at most {MAX_MACS})"));
         }
         let mut written = vec![false; self.buffers.len()];
         written[0] = true;
@@ -417,5 +443,48 @@ impl Reader<'_> {
             .chunks_exact(2)
             .map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blazeface_is_well_inside_the_cost_bounds() {
+        for (kind, file) in [
+            (ModelKind::Short, "blazeface_front_128.fbnet"),
+            (ModelKind::Full, "blazeface_back_256.fbnet"),
+        ] {
+            let path = format!("{}/models/{file}", env!("CARGO_MANIFEST_DIR"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let net = Net::from_bytes(kind, &bytes).unwrap();
+            let total: usize = net.buffers.iter().sum();
+            let macs: u64 = net.steps.iter().map(|s| s.layer.macs()).sum();
+            eprintln!("{file}: {total} floats in buffers, {macs} multiply-adds a run");
+            // The bounds refuse hostile files, never BlazeFace: keep room.
+            assert!(total * 3 <= MAX_TOTAL_FLOATS, "{file}: {total}");
+            assert!(macs * 2 <= MAX_MACS, "{file}: {macs}");
+        }
+    }
+
+    #[test]
+    fn networks_over_the_cost_bounds_are_refused() {
+        // Each layer legal, the whole too large: built from the real network.
+        let path = format!(
+            "{}/models/blazeface_front_128.fbnet",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let net = Net::from_bytes(ModelKind::Short, &std::fs::read(path).unwrap()).unwrap();
+        let mut big = net.clone();
+        big.buffers.extend(std::iter::repeat_n(MAX_BUFFER, 8));
+        let e = big.check(ModelKind::Short).unwrap_err();
+        assert!(e.contains("floats in all"), "{e}");
+        let mut slow = net.clone();
+        for _ in 0..20 {
+            slow.steps.extend(net.steps.iter().cloned());
+        }
+        let e = slow.check(ModelKind::Short).unwrap_err();
+        assert!(e.contains("multiply-adds"), "{e}");
     }
 }

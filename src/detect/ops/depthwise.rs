@@ -112,6 +112,10 @@ impl Depthwise3x3 {
     pub(crate) fn input_len(&self) -> usize {
         self.channels * self.f.h * self.f.w
     }
+    /// Multiply-adds of one run, for the network's cost bound.
+    pub(crate) fn macs(&self) -> u64 {
+        self.output_len() as u64 * 9
+    }
     pub(crate) fn output_len(&self) -> usize {
         self.channels * self.f.oh * self.f.ow
     }

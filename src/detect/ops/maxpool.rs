@@ -42,6 +42,10 @@ impl MaxPool2x2 {
     pub(crate) fn input_len(&self) -> usize {
         self.channels * self.h * self.w
     }
+    /// Comparisons of one run, for the network's cost bound.
+    pub(crate) fn macs(&self) -> u64 {
+        self.output_len() as u64 * 4
+    }
     pub(crate) fn output_len(&self) -> usize {
         self.channels * (self.h / 2) * (self.w / 2)
     }

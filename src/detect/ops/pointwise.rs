@@ -89,6 +89,10 @@ impl Pointwise {
     pub(crate) fn shortcut_len(&self) -> Option<usize> {
         self.shortcut.map(|cs| cs * self.h * self.w)
     }
+    /// Multiply-adds of one run, for the network's cost bound.
+    pub(crate) fn macs(&self) -> u64 {
+        self.output_len() as u64 * self.cin as u64
+    }
     pub(crate) fn output_len(&self) -> usize {
         self.cout * self.h * self.w
     }

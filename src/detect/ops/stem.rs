@@ -83,6 +83,10 @@ impl Stem {
     pub(crate) fn input_len(&self) -> usize {
         self.cin * self.f.h * self.f.w
     }
+    /// Multiply-adds of one run, for the network's cost bound.
+    pub(crate) fn macs(&self) -> u64 {
+        self.output_len() as u64 * (self.cin * self.k * self.k) as u64
+    }
     pub(crate) fn output_len(&self) -> usize {
         self.cout * self.f.oh * self.f.ow
     }
