@@ -10,30 +10,17 @@
 // Needs what scripts/test.sh builds (pkg/edge/, the simulators, the fixtures)
 // and wrk (apt-get install wrk). Prints a Markdown table.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes, randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
-import { randomSecrets, receiptKeyPair, simulatorBin, startEdge, startSimulator } from "../scripts/stack.mjs";
+import { ORIGIN, benchEdge, logLines, pkg, preparedAigen, simulators, token } from "./edge-bench.mjs";
 
 const secs = Number(process.argv[2] ?? 60);
 const levels = process.argv.slice(3).map(Number);
 if (levels.length === 0) levels.push(1, 16, 64);
 
-const root = new URL("../", import.meta.url);
-const pkg = await import(new URL("pkg/facebridge.js", root));
-pkg.initSync({ module: readFileSync(new URL("pkg/facebridge_bg.wasm", root)) });
-const gen = (f) => new Uint8Array(readFileSync(new URL(`tests/fixtures/generated/${f}`, root)));
-
-const AUD = "https://edge.load.test";
-const ORIGIN = "https://page.load.test";
-const KEY = randomBytes(32).toString("base64url");
 const dir = mkdtempSync(join(tmpdir(), "fb-load-"));
-
-const fb = new pkg.FaceBridge({ provider: "aigen" });
-const card = (await fb.prepare(gen("card-a.jpg"), { role: "document" })).bytes;
-const selfie = (await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" })).bytes;
+const { card, selfie } = await preparedAigen();
 const body = pkg.matchRequestBody(card, selfie);
 const digest = pkg.bodyDigest(body);
 writeFileSync(join(dir, "body.json"), body);
@@ -41,24 +28,9 @@ writeFileSync(join(dir, "body.json"), body);
 const b64 = (u8) => Buffer.from(u8).toString("base64");
 writeFileSync(join(dir, "service.json"), JSON.stringify({ image1: b64(card), image2: b64(selfie), image1_is_document: true }));
 
-const secrets = randomSecrets("l-");
-const sim = await startSimulator(simulatorBin(), secrets);
-const receipts = await receiptKeyPair();
-const lines = [];
-const { mf, url: edgeUrl } = await startEdge({
-  simUrl: sim.url,
-  secrets,
-  bindings: {
-    FB_EDGE_AUDIENCE: AUD,
-    FB_TOKEN_KEYS: JSON.stringify({ k: KEY }),
-    FB_RECEIPT_KEYS: JSON.stringify(receipts.privateJwk),
-    FB_RECEIPT_AUDIENCE: "https://backend.load.test",
-    FB_ALLOWED_ORIGINS: ORIGIN,
-    FB_SERVICE_TIMEOUT_MS: "10000",
-  },
-  log: (l) => lines.push(l),
-});
-const stats = async () => (await (await fetch(`${sim.url}/__sim/stats`)).json()).requests;
+const services = await simulators("l-");
+const { sim, secrets, stats } = services;
+const { mf, url: edgeUrl, lines } = await benchEdge(services, { FB_SERVICE_TIMEOUT_MS: "10000" });
 
 // wrk: each thread walks its own stride of the token file; statuses counted
 // (globals: `thread:get` reads a thread's globals only).
@@ -87,15 +59,8 @@ end`;
 writeFileSync(join(dir, "load.lua"), lua);
 
 async function tokens(n) {
-  const now = Math.floor(Date.now() / 1000);
-  const key = new TextEncoder().encode(KEY);
   const out = [];
-  for (let i = 0; i < n; i++) {
-    out.push(await new SignJWT({ sub: "load", fbp: "aigen", fbo: "compare", fbd: digest })
-      .setProtectedHeader({ alg: "HS256", kid: "k" })
-      .setAudience(AUD).setIssuedAt(now).setExpirationTime(now + 290).setJti(randomUUID())
-      .sign(key));
-  }
+  for (let i = 0; i < n; i++) out.push(await token("aigen", digest, 290));
   writeFileSync(join(dir, "tokens.txt"), out.join("\n") + "\n");
 }
 
@@ -130,7 +95,7 @@ for (const c of levels) {
   const ok = e.statuses["200"] ?? 0;
   const s = wrk(`${sim.url}/aiface/face-compare/v1`, c, (t) => ["-", join(dir, "service.json"), String(t),
     "content-type", "application/json", "x-aigen-key", secrets.FB_AIGEN_KEY]);
-  const mem = lines.join("").split("\n").filter((l) => l.includes('"wasmMiB"')).map((l) => JSON.parse(l.slice(l.indexOf("{"))).wasmMiB).pop();
+  const mem = logLines(lines).pop()?.wasmMiB;
   rows.push(`| ${c} | ${e.rps.toFixed(1)} | ${ms(e.p50)} / ${ms(e.p99)} | ${s.rps.toFixed(1)} | ${ms(s.p50)} / ${ms(s.p99)} | ${ms(e.p50 - s.p50)} | ${JSON.stringify(e.statuses)}, ${e.errors} socket errors | ${calls} (${ok} answered 200, ${calls - ok} cut off by wrk's stop) | ${mem} |`);
   // wrk stops mid-flight: a request it sent but no longer waited for was
   // still served (one call, its answer unread), so calls may exceed the 200s

@@ -7,52 +7,20 @@
 //   node benches/edge-memory.mjs            (after bash scripts/test.sh built everything)
 //
 // Prints a Markdown table for BENCHMARKS.md.
-import { readFileSync } from "node:fs";
-import { randomBytes, randomUUID } from "node:crypto";
-import { SignJWT } from "jose";
-import { randomSecrets, receiptKeyPair, simulatorBin, startEdge, startSimulator } from "../scripts/stack.mjs";
 import { padJpeg, pngOfZeros } from "../tests/js/hostile.mjs";
+import { ORIGIN, benchEdge, gen, logLines, pkg, preparedAigen, simulators, token } from "./edge-bench.mjs";
 
-const root = new URL("../", import.meta.url);
-const pkg = await import(new URL("pkg/facebridge.js", root));
-pkg.initSync({ module: readFileSync(new URL("pkg/facebridge_bg.wasm", root)) });
 const { bodyDigest } = pkg;
-const gen = (f) => new Uint8Array(readFileSync(new URL(`tests/fixtures/generated/${f}`, root)));
-
-const AUD = "https://edge.memory.test";
-const KEY = randomBytes(32).toString("base64url");
-const ORIGIN = "https://page.memory.test";
 
 /** A black PNG, 6 bytes a pixel to decode, a few KB on the wire (or `pad` more in a tEXt chunk). */
 const blackPng = (w, h, pad = 0) => pngOfZeros(w, h, { pad });
 
-async function token(provider, digest) {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sub: "memory", fbp: provider, fbo: "compare", fbd: digest })
-    .setProtectedHeader({ alg: "HS256", kid: "k" })
-    .setAudience(AUD).setIssuedAt(now).setExpirationTime(now + 120).setJti(randomUUID())
-    .sign(new TextEncoder().encode(KEY));
-}
-
-const secrets = randomSecrets("m-");
-const sim = await startSimulator(simulatorBin(), secrets);
-const receipts = await receiptKeyPair();
+const services = await simulators("m-");
 
 async function measure(name, { provider, document, selfie, video, detect = true }) {
-  const lines = [];
-  const { mf, url } = await startEdge({
-    simUrl: sim.url,
-    secrets,
-    bindings: {
-      FB_EDGE_AUDIENCE: AUD,
-      FB_TOKEN_KEYS: JSON.stringify({ k: KEY }),
-      FB_RECEIPT_KEYS: JSON.stringify(receipts.privateJwk),
-      FB_RECEIPT_AUDIENCE: "https://backend.memory.test",
-      FB_ALLOWED_ORIGINS: ORIGIN,
-      FB_EDGE_DETECT_FACES: String(detect),
-      FB_MAX_BODY_BYTES: String(64 << 20),
-    },
-    log: (l) => lines.push(l),
+  const { mf, url, lines } = await benchEdge(services, {
+    FB_EDGE_DETECT_FACES: String(detect),
+    FB_MAX_BODY_BYTES: String(64 << 20),
   });
   try {
     let status = 204;
@@ -80,7 +48,7 @@ async function measure(name, { provider, document, selfie, video, detect = true 
       await fetch(`${url}/v1/match/aigen`, { method: "OPTIONS", headers: { origin: ORIGIN } });
     }
     await new Promise((r) => setTimeout(r, 150));
-    const line = lines.join("").split("\n").filter((l) => l.includes('"facebridge":"edge"')).map((l) => JSON.parse(l.slice(l.indexOf("{")))).pop();
+    const line = logLines(lines).pop();
     const mib = (n) => (n / 1048576).toFixed(1);
     const sent = line?.sentBytes ?? 0;
     return `| ${name} | ${mib(bodyBytes)} | ${status} ${code} | ${line?.wasmMiB ?? "?"} | ${mib(sent)} | ${(line?.wasmMiB ?? 0) + Number(mib(sent))} |`;
@@ -89,10 +57,8 @@ async function measure(name, { provider, document, selfie, video, detect = true 
   }
 }
 
-// Prepared as the SDK does for AIGEN (over 480 px a side), then padded where a case needs bytes.
-const fb = new pkg.FaceBridge({ provider: "aigen" });
-const card = (await fb.prepare(gen("card-a.jpg"), { role: "document" })).bytes;
-const selfie = (await fb.prepare(gen("selfie-a.jpg"), { role: "selfie" })).bytes;
+// Prepared as the SDK does for AIGEN, then padded where a case needs bytes.
+const { card, selfie } = await preparedAigen();
 const rows = [
   await measure("idle: instantiated, one preflight", {}),
   await measure("AIGEN, prepared photos (SDK defaults), faces found", { provider: "aigen", document: card, selfie }),
@@ -113,7 +79,7 @@ const rows = [
     provider: "valify", document: padJpeg(card, 1_450_000), selfie: padJpeg(selfie, 1_450_000), detect: false,
   }),
 ];
-sim.child.kill();
+services.sim.child.kill();
 console.log("| request (fresh isolate) | body MiB | answer | wasm memory after, MiB | service request JS holds, MiB | sum, MiB |");
 console.log("|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);

@@ -127,9 +127,17 @@ pub(super) fn sign<T: Serialize>(
     Ok(attach(input, &sig))
 }
 
-/// Splits a token and checks everything but the signature and the claims;
-/// `alg` must be one of `allowed`.
+/// Splits a token (surrounding whitespace ignored, at most
+/// [`super::MAX_TOKEN_LEN`] bytes) and checks everything but the signature
+/// and the claims; `alg` must be one of `allowed`.
 pub(super) fn parse<'a>(token: &'a str, allowed: &[Alg]) -> Result<Unverified<'a>, TokenError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(TokenError::Missing);
+    }
+    if token.len() > super::MAX_TOKEN_LEN {
+        return Err(TokenError::Malformed);
+    }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -30,10 +30,11 @@ use crate::detect::{Detector, ModelKind};
 use crate::error::{Error, Refusal, ServiceCode};
 use crate::image::{Limits, probe};
 use crate::prepare::{default_detect, detect_photo};
-use crate::providers::secrets::{NAMES, Secrets};
+use crate::providers::secrets::{NAMES, Secrets, scrub};
 use crate::providers::valify::{self, AccessToken};
 use crate::providers::{
-    HttpRequest, HttpResponse, MatchRequest, MatchResult, Media, Provider, ProviderConfig, Secret,
+    HttpRequest, HttpResponse, MatchRequest, MatchResult, Media, Provider, ProviderConfig,
+    ScrubbedResponse, Secret,
 };
 use crate::quality::Role;
 
@@ -584,18 +585,6 @@ impl Edge {
         h
     }
 
-    /// Refuses a body over `FB_MAX_BODY_BYTES` from its declared length,
-    /// before it is read (every route; [`Edge::check_route_length`] is the
-    /// tighter, per-route check).
-    pub fn check_length(&self, declared: Option<u64>) -> Result<(), Error> {
-        match declared {
-            Some(n) if n > self.cfg.max_body_bytes as u64 => {
-                Err(too_large(n, self.cfg.max_body_bytes))
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Checks the token from the `Authorization` header alone, before any
     /// of the body is read: signature, lifetime, `aud`, provider, operation
     /// and a `jti`. The body is then read up to [`Edge::body_limit`] and
@@ -704,7 +693,7 @@ impl Edge {
     /// profile: format, bytes, size from the header ([`EDGE_LIMITS`]), and
     /// (with `FB_EDGE_DETECT_FACES`) that each decodes and shows a face.
     pub fn validate(&self, provider: Provider, body: &[u8]) -> Result<MatchRequest, Error> {
-        self.validate_owned(provider, body.to_vec())
+        self.check_files(provider, decode_body(body)?)
     }
 
     /// [`Edge::validate`] taking the body, which is dropped as soon as the
@@ -713,6 +702,10 @@ impl Edge {
     pub fn validate_owned(&self, provider: Provider, body: Vec<u8>) -> Result<MatchRequest, Error> {
         let req = decode_body(&body)?;
         drop(body);
+        self.check_files(provider, req)
+    }
+
+    fn check_files(&self, provider: Provider, req: MatchRequest) -> Result<MatchRequest, Error> {
         let profile = provider.profile();
         req.check(profile)?;
         for (role, m) in [(Role::Document, &req.document), (Role::Selfie, &req.selfie)] {
@@ -786,8 +779,8 @@ impl Edge {
 
     /// Keeps the token endpoint's answer for the next (up to 3) calls.
     pub fn accept_valify_token(&mut self, resp: &HttpResponse, now_s: u64) -> Result<(), Error> {
-        let resp = self.scrub_response(resp);
-        let t = valify::parse_token(&resp.view(), now_s)?;
+        let clean = ScrubbedResponse::new(resp, &self.secret_forms());
+        let t = valify::parse_token(&clean.view(), now_s)?;
         if let Some(old) = self.valify.replace(t) {
             self.valify_past.push(old.token);
             // A handful is enough: a token lives 10 minutes.
@@ -805,7 +798,10 @@ impl Edge {
             .cfg
             .provider(Provider::Valify)
             .ok_or_else(|| Error::refused(Refusal::NotFound, "valify is not enabled here"))?;
-        let t = valify::parse_token(resp, now_s).map_err(|e| self.scrub_error(e))?;
+        let t = valify::parse_token(resp, now_s).map_err(|e| {
+            let forms = self.secret_forms();
+            e.scrubbed(&forms.iter().map(String::as_str).collect::<Vec<_>>())
+        })?;
         let bundle_key = self
             .secrets
             .get("FB_VALIFY_BUNDLE_KEY")
@@ -858,8 +854,8 @@ impl Edge {
     /// answer **before** it is parsed, so nothing derived from it (message,
     /// `raw`, codes) can carry one, however the parser cuts it.
     pub fn finish(&mut self, provider: Provider, resp: &HttpResponse) -> Result<String, Error> {
-        let clean = self.scrub_response(resp);
-        let result: MatchResult = match provider.parse_unscrubbed(&clean.view()) {
+        let forms = self.secret_forms();
+        let result: MatchResult = match provider.parse_scrubbed(resp, &forms) {
             Ok(r) => r,
             Err(e) => {
                 if provider == Provider::Valify && e.code == ServiceCode::Unauthorized {
@@ -868,13 +864,15 @@ impl Edge {
                         self.valify_past.push(old.token);
                     }
                 }
-                return Err(self.scrub_error(e).into());
+                return Err(e.into());
             }
         };
-        // And once more on what is sent: `raw` and the messages were built
-        // from the scrubbed text, but unescaping in the parser can turn an
-        // escaped spelling back into a plain one.
-        Ok(self.scrub_text(&serde_json::to_string(&result).unwrap_or_default()))
+        // And once more on all that is sent, not only `raw`: the warnings'
+        // messages were unescaped by the parser too.
+        Ok(scrub(
+            &serde_json::to_string(&result).unwrap_or_default(),
+            &forms,
+        ))
     }
 
     /// Every spelling of every secret a service could echo back: the value
@@ -897,26 +895,6 @@ impl Edge {
         .flatten()
         .collect();
         crate::providers::secrets::spellings(&values, &pairs)
-    }
-
-    fn scrub_text(&self, text: &str) -> String {
-        crate::providers::secrets::scrub(text, &self.secret_forms())
-    }
-
-    fn scrub_response(&self, resp: &HttpResponse) -> OwnedResponse {
-        OwnedResponse {
-            status: resp.status,
-            content_type: resp.content_type.map(|c| self.scrub_text(c)),
-            body: self
-                .scrub_text(&String::from_utf8_lossy(resp.body))
-                .into_bytes(),
-        }
-    }
-
-    fn scrub_error(&self, e: crate::error::ServiceError) -> crate::error::ServiceError {
-        let forms = self.secret_forms();
-        let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
-        e.scrubbed(&forms)
     }
 
     /// The receipt for an answer to an admitted request: `answer` is the
@@ -990,23 +968,6 @@ pub struct Outcome {
     pub request_id: Option<String>,
     pub code: Option<String>,
     pub service_code: Option<String>,
-}
-
-/// A service's answer after scrubbing.
-struct OwnedResponse {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-impl OwnedResponse {
-    fn view(&self) -> HttpResponse<'_> {
-        HttpResponse {
-            status: self.status,
-            content_type: self.content_type.as_deref(),
-            body: &self.body,
-        }
-    }
 }
 
 fn too_large(n: u64, limit: usize) -> Error {
@@ -1219,7 +1180,9 @@ mod tests {
         let e = edge.admit(route, Some(&bearer), &big, now).unwrap_err();
         assert_eq!((e.code(), http_status(&e)), ("BODY_TOO_LARGE", 413));
         assert_eq!(
-            edge.check_length(Some(1001)).unwrap_err().code(),
+            edge.check_route_length(route, Some(1001))
+                .unwrap_err()
+                .code(),
             "BODY_TOO_LARGE"
         );
     }

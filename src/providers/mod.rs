@@ -113,19 +113,25 @@ impl Provider {
             _ => Vec::new(),
         };
         let forms = secrets::spellings(&cred.secrets(), &pairs);
-        let body = secrets::scrub(&String::from_utf8_lossy(resp.body), &forms);
-        let clean = HttpResponse {
-            status: resp.status,
-            content_type: resp.content_type,
-            body: body.as_bytes(),
-        };
+        self.parse_scrubbed(resp, &forms)
+    }
+
+    /// Reads the answer with every one of `forms` ([`secrets::spellings`])
+    /// replaced before any parser sees it, so no excerpt, code or `raw` can
+    /// carry one, however the parser cuts it; then once more in `raw`, since
+    /// unescaping can turn a twice-escaped spelling into a once-escaped one.
+    /// The edge calls this with every secret it holds.
+    pub(crate) fn parse_scrubbed(
+        self,
+        resp: &HttpResponse,
+        forms: &[String],
+    ) -> Result<MatchResult, ServiceError> {
+        let clean = ScrubbedResponse::new(resp, forms);
         let refs: Vec<&str> = forms.iter().map(String::as_str).collect();
         let mut r = self
-            .parse_unscrubbed(&clean)
+            .parse_unscrubbed(&clean.view())
             .map_err(|e| e.scrubbed(&refs))?;
-        // Unescaping in the parser can turn a twice-escaped spelling into a
-        // once-escaped one: `raw` is scrubbed again as it will be sent.
-        let raw = secrets::scrub(&r.raw.to_string(), &forms);
+        let raw = secrets::scrub(&r.raw.to_string(), forms);
         r.raw = serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null);
         Ok(r)
     }
@@ -504,6 +510,31 @@ impl ProviderConfig {
             ));
         }
         Ok(format!("{base}{path}"))
+    }
+}
+
+/// A service's answer with secrets replaced (`ScrubbedResponse::new`), owned
+/// so a parser can borrow it as an [`HttpResponse`].
+pub(crate) struct ScrubbedResponse {
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl ScrubbedResponse {
+    pub(crate) fn new(resp: &HttpResponse, forms: &[String]) -> Self {
+        ScrubbedResponse {
+            status: resp.status,
+            content_type: resp.content_type.map(|c| secrets::scrub(c, forms)),
+            body: secrets::scrub(&String::from_utf8_lossy(resp.body), forms).into_bytes(),
+        }
+    }
+    pub(crate) fn view(&self) -> HttpResponse<'_> {
+        HttpResponse {
+            status: self.status,
+            content_type: self.content_type.as_deref(),
+            body: &self.body,
+        }
     }
 }
 

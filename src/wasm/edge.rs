@@ -143,16 +143,6 @@ impl EdgeProxy {
         out.into()
     }
 
-    /// Throws `BODY_TOO_LARGE` when the declared `Content-Length` is over the limit.
-    #[wasm_bindgen(js_name = checkLength)]
-    pub fn check_length(&self, content_length: Option<String>) -> Result<(), JsValue> {
-        let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
-        self.edge
-            .borrow()
-            .check_length(declared)
-            .map_err(edge_error)
-    }
-
     /// The most body bytes this route may send (the provider's profile,
     /// capped by `FB_MAX_BODY_BYTES`).
     #[wasm_bindgen(js_name = bodyLimit)]
