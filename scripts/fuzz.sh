@@ -5,6 +5,9 @@
 #
 #   bash scripts/fuzz.sh [seconds per target] [target ...]    (default: 30 s, all)
 #
+# FB_FUZZ_RUNS=N ends a target after N executions if that comes first (the
+# long run: `FB_FUZZ_RUNS=1000000 bash scripts/fuzz.sh 1200`).
+#
 # An input slower than its target's limit (1 s; `prepare` 3 s under ASan) is
 # a finding; the CI smoke run (scripts/test.sh) sets FB_FUZZ_TIMEOUT=5, so a
 # busy machine does not fail it.
@@ -104,7 +107,7 @@ for t in "${targets[@]}"; do
   log="fuzz-out/$t.log"
   set +e
   cargo +nightly fuzz run --fuzz-dir fuzz -O "$t" "fuzz-out/corpus/$t" "$seeds/$t" -- \
-    -max_total_time="$secs" -timeout="${FB_FUZZ_TIMEOUT:-${slow_s[$t]}}" -max_len="${max_len[$t]}" \
+    -max_total_time="$secs" ${FB_FUZZ_RUNS:+-runs="$FB_FUZZ_RUNS"} -timeout="${FB_FUZZ_TIMEOUT:-${slow_s[$t]}}" -max_len="${max_len[$t]}" \
     -rss_limit_mb=2048 -malloc_limit_mb="${malloc_mb[$t]}" -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e

@@ -318,6 +318,63 @@ fn injected_faults_are_typed() {
 }
 
 #[test]
+fn a_fault_mix_is_drawn_in_turn_and_counted() {
+    // Its own simulator: the mix applies to every request without a fault.
+    let sim = sim::start("127.0.0.1:0", SimConfig::from_env(), 2).unwrap();
+    let post = |path: &str, body: &str| {
+        ureq::post(&format!("{}{path}", sim.base_url()))
+            .send_string(body)
+            .unwrap()
+            .into_string()
+            .unwrap()
+    };
+    assert_eq!(
+        post("/__sim/fault-mix", "none*2, status=503 ,malformed*1"),
+        r#"{"entries":4}"#
+    );
+    let (card_a, selfie_a, _) = people();
+    let cred = dev().credential(Provider::BiometricKz, None).unwrap();
+    let cfg = ProviderConfig::with_base_url(sim.base_url());
+    let codes: Vec<String> = (0..8)
+        .map(|_| {
+            let req = MatchRequest {
+                document: Media::jpeg(card_a.clone()),
+                selfie: Media::jpeg(selfie_a.clone()),
+                video: None,
+            };
+            let http = Provider::BiometricKz
+                .build_request(&req, &cred, &cfg)
+                .unwrap();
+            match transport().send(&http) {
+                Ok(a) => Provider::BiometricKz
+                    .parse_response(&a.as_response(), &cred)
+                    .map(|_| "OK".to_string())
+                    .unwrap_or_else(|e| e.code.as_str().to_string()),
+                Err(e) => e.code().to_string(),
+            }
+        })
+        .collect();
+    let want = ["OK", "OK", "SERVICE_UNAVAILABLE", "PROTOCOL"];
+    assert_eq!(codes, [want, want].concat());
+    let stats: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("{}/__sim/stats", sim.base_url()))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stats["requests"], 8);
+    assert_eq!(
+        stats["faults"],
+        serde_json::json!({"none": 4, "status=503": 2, "malformed": 2})
+    );
+    // Cleared: back to answering.
+    assert_eq!(post("/__sim/fault-mix", ""), r#"{"entries":0}"#);
+    sim.stop();
+}
+
+#[test]
 fn every_answer_says_it_is_a_simulator() {
     let r = ureq::get(&format!(
         "{}/aiface/face-compare/v1",

@@ -21,8 +21,15 @@
 //! builds that request itself) queues a fault with `POST /__sim/next-fault`
 //! and the fault as the body; it applies to the next service request.
 //!
-//! `GET /__sim/stats` returns `{"requests": N}`: how many service requests
-//! arrived, so tests can prove that a refused request never reached a service.
+//! For soak tests, `POST /__sim/fault-mix` with a body such as
+//! `none*6,latency=800,reset,status=503,hang=5000` sets a mix drawn in turn
+//! (each entry as often as its `*weight`, 1 by default) by every service
+//! request that has no fault of its own; an empty body clears it.
+//!
+//! `GET /__sim/stats` returns `{"requests": N, "faults": {"none": n, ...}}`:
+//! how many service requests arrived, and how many met each fault, so tests
+//! can prove that a refused request never reached a service and load tests
+//! can match every answer to what the service did.
 
 mod multipart;
 mod services;
@@ -84,6 +91,10 @@ pub(crate) struct State {
     valify_tokens: Mutex<HashMap<String, TokenBudget>>,
     next_id: AtomicU64,
     next_faults: Mutex<std::collections::VecDeque<String>>,
+    /// The soak mix, drawn in turn: (entries, next index).
+    fault_mix: Mutex<(Vec<String>, usize)>,
+    /// Service requests by the fault they met (`none` for none).
+    fault_counts: Mutex<HashMap<String, u64>>,
 }
 
 impl State {
@@ -132,6 +143,8 @@ pub fn start(listen: &str, cfg: SimConfig, threads: usize) -> std::io::Result<Si
         valify_tokens: Mutex::new(HashMap::new()),
         next_id: AtomicU64::new(1),
         next_faults: Mutex::new(std::collections::VecDeque::new()),
+        fault_mix: Mutex::new((Vec::new(), 0)),
+        fault_counts: Mutex::new(HashMap::new()),
     });
     for _ in 0..threads.max(1) {
         let (server, state) = (server.clone(), state.clone());
@@ -237,15 +250,39 @@ enum Fault {
     Echo,
 }
 
+/// The mix's entries from `spec*weight,...` (at most 1000 entries).
+fn parse_mix(body: &str) -> Vec<String> {
+    let mut mix = Vec::new();
+    for part in body.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (spec, weight) = part.rsplit_once('*').unwrap_or((part, "1"));
+        let weight = weight.trim().parse::<usize>().unwrap_or(1).min(1000);
+        for _ in 0..weight {
+            if mix.len() < 1000 {
+                mix.push(spec.trim().to_string());
+            }
+        }
+    }
+    mix
+}
+
 fn fault(state: &State, req: &Req) -> Fault {
     let queued = || state.next_faults.lock().ok()?.pop_front();
-    let Some(f) = req
+    let mixed = || {
+        let mut m = state.fault_mix.lock().ok()?;
+        let (mix, next) = &mut *m;
+        let f = mix.get(*next % mix.len().max(1)).cloned()?;
+        *next = next.wrapping_add(1);
+        Some(f)
+    };
+    let f = req
         .header("x-facebridge-sim-fault")
         .map(str::to_string)
         .or_else(queued)
-    else {
-        return Fault::None;
-    };
+        .or_else(mixed)
+        .unwrap_or_else(|| "none".to_string());
+    if let Ok(mut counts) = state.fault_counts.lock() {
+        *counts.entry(f.clone()).or_insert(0) += 1;
+    }
     let f = f.as_str();
     let (kind, arg) = f.split_once('=').unwrap_or((f, ""));
     let ms = || arg.parse::<u64>().unwrap_or(1000).min(MAX_FAULT_MS);
@@ -290,7 +327,23 @@ fn handle(state: &State, mut raw: tiny_http::Request) {
     };
     if req.path == "/__sim/stats" {
         let n = state.requests.load(Ordering::Relaxed);
-        return respond(raw, Reply::json(200, serde_json::json!({"requests": n})));
+        let faults = state
+            .fault_counts
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        return respond(
+            raw,
+            Reply::json(200, serde_json::json!({"requests": n, "faults": faults})),
+        );
+    }
+    if req.path == "/__sim/fault-mix" && req.method == "POST" {
+        let mix = parse_mix(&String::from_utf8_lossy(&req.body));
+        let n = mix.len();
+        if let Ok(mut m) = state.fault_mix.lock() {
+            *m = (mix, 0);
+        }
+        return respond(raw, Reply::json(200, serde_json::json!({"entries": n})));
     }
     if req.path == "/__sim/next-fault" && req.method == "POST" {
         let spec = String::from_utf8_lossy(&req.body).trim().to_string();
