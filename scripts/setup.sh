@@ -23,10 +23,14 @@ mkdir -p "$CACHE"
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # ── Rust ────────────────────────────────────────────────────────────────────
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  log "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
+# wasm32-unknown-unknown: what ships; wasm32-wasip1: the unit tests run in
+# Node's WASI with simd128 (scripts/test-wasm-units.sh).
+for t in wasm32-unknown-unknown wasm32-wasip1; do
+  if ! rustup target list --installed | grep -qx "$t"; then
+    log "rustup target add $t"
+    rustup target add "$t"
+  fi
+done
 
 cargo_tool() { # name version binary
   local name=$1 version=$2 bin=$3

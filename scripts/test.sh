@@ -26,6 +26,9 @@ cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --featu
 step "native tests"
 cargo test --profile native --features native
 
+step "the unit tests again on wasm32 with simd128 (Node's WASI): the SIMD kernels and resize where they run"
+bash scripts/test-wasm-units.sh
+
 step "fuzzing smoke: every cargo-fuzz target for 30 s (nightly; scripts/fuzz.sh)"
 FB_FUZZ_TIMEOUT=5 bash scripts/fuzz.sh "${FB_FUZZ_SECONDS:-30}"
 

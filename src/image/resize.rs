@@ -10,12 +10,16 @@
 //!   BlazeFace's input, and the detector matches it (`detect::letterbox`).
 //!
 //! The window of every output pixel is clipped to the image, not to the
-//! region, so a region's border reads its real neighbours. Weights are
-//! integers summing to exactly 2^16, so a flat colour stays that colour.
+//! region, so a region's border reads its real neighbours. Weights are i16
+//! with 14 fractional bits, summing to exactly 2^14 (`ONE`), so a flat
+//! colour stays that colour.
 //!
-//! In the wasm, the row pass runs one pixel's three channels in one simd128
-//! vector, and the column pass is a plain loop over bytes that LLVM
-//! vectorises; natively the same code runs with SSE2.
+//! In the wasm both passes are written with simd128 intrinsics (module
+//! `simd`): the row pass takes one pixel's three channels in one vector, the
+//! column pass sixteen bytes of two rows interleaved, two taps at a time with
+//! `i32x4.dot_i16x8_s`. Natively the scalar loops run, and LLVM vectorises
+//! what it can. The wasm's passes are unit-tested where they run
+//! (scripts/test-wasm-units.sh).
 
 use super::RgbImage;
 use crate::error::ImageError;

@@ -1,5 +1,6 @@
-//! A `multipart/form-data` body builder (RFC 7578), deterministic so that
-//! request bodies can be tested byte for byte.
+//! A `multipart/form-data` body builder (RFC 7578). The same parts always
+//! give the same bytes (the boundary is derived, not random), so request
+//! bodies are tested byte for byte.
 
 use std::borrow::Cow;
 

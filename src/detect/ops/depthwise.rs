@@ -327,3 +327,71 @@ mod tract_op {
         }
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::detect::ops::plain::{noise, worst};
+
+    /// Every tap summed in the plainest loop, padding read as zero.
+    fn plain(d: &Depthwise3x3, x: &[f32]) -> Vec<f32> {
+        let f = d.f;
+        let at = |c: usize, y: usize, x_: usize| {
+            let (y, x_) = (y.wrapping_sub(f.pad[0]), x_.wrapping_sub(f.pad[2]));
+            if y < f.h && x_ < f.w {
+                x[(c * f.h + y) * f.w + x_]
+            } else {
+                0.0
+            }
+        };
+        let mut out = Vec::new();
+        for c in 0..d.channels {
+            for oy in 0..f.oh {
+                for ox in 0..f.ow {
+                    let mut sum = d.bias[c];
+                    for t in 0..9 {
+                        let v = at(c, oy * d.stride + t / 3, ox * d.stride + t % 3);
+                        sum += d.kernel[c * 9 + t] * v;
+                    }
+                    out.push(sum);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn agrees_with_plain_loops() {
+        // BlazeFace's two forms, with widths that leave a tail after the
+        // vector lanes, and an odd padding.
+        for (c, h, w, stride, pad) in [
+            (5, 9, 13, 1, [1, 1, 1, 1]),
+            (3, 16, 32, 1, [1, 1, 1, 1]),
+            (6, 10, 22, 2, [0, 1, 0, 1]),
+            (4, 7, 9, 2, [1, 0, 1, 0]),
+        ] {
+            let out = |n: usize, p: usize| (n + p - 3) / stride + 1;
+            let f = crate::detect::ops::Frame::new(
+                h,
+                w,
+                pad,
+                (out(h, pad[0] + pad[1]), out(w, pad[2] + pad[3])),
+                3,
+                stride,
+            )
+            .unwrap();
+            let d = Depthwise3x3 {
+                channels: c,
+                stride,
+                f,
+                kernel: Arc::new(noise(c * 9, 1)),
+                bias: Arc::new(noise(c, 2)),
+            };
+            let x = noise(d.input_len(), 3);
+            let mut ours = vec![f32::NAN; d.output_len()];
+            d.run(&x, &mut ours);
+            let off = worst(&ours, &plain(&d, &x));
+            assert!(off < 1e-5, "{c}×{h}×{w} stride {stride}: off by {off}");
+        }
+    }
+}

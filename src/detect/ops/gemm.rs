@@ -14,7 +14,7 @@ pub(super) type Pixels = [[f32; 4]; 2];
 
 /// `weights` (`cout × k`, row-major) in blocks of `CO` output channels:
 /// `[cout/CO][k][CO]`, the last block padded with zero rows.
-#[cfg(feature = "onnx")]
+#[cfg(any(feature = "onnx", test))]
 pub(super) fn pack(weights: &[f32], cout: usize, k: usize) -> Vec<f32> {
     let mut packed = vec![0f32; cout.div_ceil(CO) * k * CO];
     for co in 0..cout {

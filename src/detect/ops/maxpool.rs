@@ -175,3 +175,29 @@ mod tract_op {
         }
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::detect::ops::plain::noise;
+
+    #[test]
+    fn agrees_with_plain_loops() {
+        for (channels, h, w) in [(3, 4, 6), (5, 16, 34), (1, 2, 2)] {
+            let m = MaxPool2x2 { channels, h, w };
+            let x = noise(m.input_len(), 7);
+            let mut ours = vec![f32::NAN; m.output_len()];
+            m.run(&x, &mut ours);
+            let mut plain = Vec::new();
+            for c in 0..channels {
+                for oy in 0..h / 2 {
+                    for ox in 0..w / 2 {
+                        let at = |y: usize, x_: usize| x[(c * h + 2 * oy + y) * w + 2 * ox + x_];
+                        plain.push(at(0, 0).max(at(0, 1)).max(at(1, 0)).max(at(1, 1)));
+                    }
+                }
+            }
+            assert_eq!(ours, plain, "{channels}×{h}×{w}");
+        }
+    }
+}

@@ -35,6 +35,36 @@ use super::net::Reader;
 #[cfg(feature = "onnx")]
 use super::net::Writer;
 
+/// What the kernels' plain-loop tests share. Those tests run on every target,
+/// the wasm with simd128 included (scripts/test-wasm-units.sh), where the
+/// tract comparisons (feature `onnx`, native only) cannot.
+#[cfg(test)]
+pub(crate) mod plain {
+    /// `n` values in [-1, 1) from `seed` (xorshift32): fixed inputs and weights.
+    pub(crate) fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.max(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// The largest difference between two equally long outputs; infinite
+    /// where either is NaN (an output the kernel never wrote).
+    pub(crate) fn worst(ours: &[f32], plain: &[f32]) -> f32 {
+        assert_eq!(ours.len(), plain.len());
+        ours.iter()
+            .zip(plain)
+            .map(|(a, b)| (a - b).abs())
+            .map(|d| if d.is_nan() { f32::INFINITY } else { d })
+            .fold(0.0, f32::max)
+    }
+}
+
 /// Where a convolution reads and writes: input size, zero padding (rows
 /// above and below, columns left and right) and output size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -480,3 +480,55 @@ mod tract_op {
         }
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::detect::ops::plain::{noise, worst};
+
+    #[test]
+    fn agrees_with_plain_loops() {
+        // Channel counts off the 4-channel blocks, a widening shortcut, no ReLU.
+        for (cin, cout, h, w, cs, relu) in [
+            (24, 24, 4, 6, Some(24), true),
+            (24, 30, 8, 8, Some(24), true),
+            (7, 5, 2, 4, None, false),
+            (3, 16, 16, 16, None, true),
+        ] {
+            let hw = h * w;
+            let weights = noise(cout * cin, 1);
+            let p = Pointwise {
+                cin,
+                cout,
+                h,
+                w,
+                weights: Arc::new(gemm::pack(&weights, cout, cin)),
+                bias: Arc::new(noise(cout, 2)),
+                shortcut: cs,
+                relu,
+                tract: Layout::NCHW,
+            };
+            let x = noise(p.input_len(), 3);
+            let s = cs.map(|cs| noise(cs * hw, 4));
+            let mut ours = vec![f32::NAN; p.output_len()];
+            p.run(&x, s.as_deref(), &mut ours);
+            let mut plain = Vec::new();
+            for co in 0..cout {
+                for px in 0..hw {
+                    let mut v = p.bias[co];
+                    for ci in 0..cin {
+                        v += weights[co * cin + ci] * x[ci * hw + px];
+                    }
+                    if let (Some(s), Some(cs)) = (&s, cs)
+                        && co < cs
+                    {
+                        v += s[co * hw + px];
+                    }
+                    plain.push(if relu { v.max(0.0) } else { v });
+                }
+            }
+            let off = worst(&ours, &plain);
+            assert!(off < 1e-4, "{cin}→{cout} over {h}×{w}: off by {off}");
+        }
+    }
+}

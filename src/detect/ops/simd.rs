@@ -132,4 +132,12 @@ mod tests {
         a.add(F32x4::splat(1.0)).relu().store(&mut out);
         assert_eq!(out, [2.0, 0.0, 4.0, 0.0]);
     }
+
+    /// The wasm unit tests (scripts/test-wasm-units.sh) are there for the
+    /// simd128 paths: a build without it would pass them on the plain arrays.
+    #[cfg(target_arch = "wasm32")]
+    #[test]
+    fn the_wasm_tests_run_with_simd128() {
+        assert!(cfg!(target_feature = "simd128"));
+    }
 }

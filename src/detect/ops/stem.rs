@@ -285,3 +285,71 @@ mod tract_op {
         }
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use crate::detect::ops::plain::{noise, worst};
+
+    #[test]
+    fn agrees_with_plain_loops() {
+        // BlazeFace's first layer (5×5, stride 2, TensorFlow's "same"
+        // padding: 1 before, 2 after) on a small frame, and a 3×3 one.
+        for (cin, cout, k, h, w, pad) in [
+            (3, 6, 5, 32, 32, [1, 2, 1, 2]),
+            (3, 24, 5, 16, 48, [1, 2, 1, 2]),
+            (2, 3, 3, 8, 31, [0, 1, 1, 1]),
+        ] {
+            let out = |n: usize, p: usize| (n + p - k) / 2 + 1;
+            let f = crate::detect::ops::Frame::new(
+                h,
+                w,
+                pad,
+                (out(h, pad[0] + pad[1]), out(w, pad[2] + pad[3])),
+                k,
+                2,
+            )
+            .unwrap();
+            let taps = cin * k * k;
+            let weights = noise(cout * taps, 1);
+            let stem = Stem {
+                cin,
+                cout,
+                k,
+                f,
+                weights: Arc::new(gemm::pack(&weights, cout, taps)),
+                bias: Arc::new(noise(cout, 2)),
+                relu: true,
+            };
+            let x = noise(stem.input_len(), 3);
+            let mut ours = vec![f32::NAN; stem.output_len()];
+            stem.run(&x, &mut ours);
+            let at = |ci: usize, y: usize, x_: usize| {
+                let (y, x_) = (y.wrapping_sub(pad[0]), x_.wrapping_sub(pad[2]));
+                if y < h && x_ < w {
+                    x[(ci * h + y) * w + x_]
+                } else {
+                    0.0
+                }
+            };
+            let mut plain = Vec::new();
+            for co in 0..cout {
+                for oy in 0..f.oh {
+                    for ox in 0..f.ow {
+                        let mut v = stem.bias[co];
+                        for t in 0..taps {
+                            let (ci, ky, kx) = (t / (k * k), t / k % k, t % k);
+                            v += weights[co * taps + t] * at(ci, 2 * oy + ky, 2 * ox + kx);
+                        }
+                        plain.push(v.max(0.0));
+                    }
+                }
+            }
+            let off = worst(&ours, &plain);
+            assert!(
+                off < 1e-4,
+                "{cin}→{cout} {k}×{k} over {h}×{w}: off by {off}"
+            );
+        }
+    }
+}
