@@ -505,20 +505,16 @@ fn request_builders_follow_the_contracts() {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["first_img"].is_string() && v["second_img"].is_string());
     assert_eq!(v["bundle_key"], "bundle-key-1");
-    let v11 = ProviderConfig {
-        valify_version: "v1.1".into(),
-        ..cfg.clone()
-    };
+    let mut v11 = cfg.clone();
+    v11.valify.version = "v1.1".into();
     assert_eq!(
         built(Provider::Valify, &v11).url,
         "https://svc.example/api/v1.1/face/match/"
     );
 
-    let consent = ProviderConfig {
-        biometry_session_id: Some("sess-1".into()),
-        biometry_user_fullname: Some("Alice Example".into()),
-        ..cfg.clone()
-    };
+    let mut consent = cfg.clone();
+    consent.biometry.session_id = Some("sess-1".into());
+    consent.biometry.user_fullname = Some("Alice Example".into());
     let r = built(Provider::Biometry, &consent);
     assert_eq!(r.url, "https://svc.example/api-gateway/match-faces");
     assert_eq!(r.header("x-session-id"), Some("sess-1"));
@@ -534,18 +530,14 @@ fn request_builders_follow_the_contracts() {
         ]
     );
     assert!(String::from_utf8_lossy(&r.body).contains("Content-Type: video/mp4"));
-    let with = ProviderConfig {
-        biometry_fullname_consent: true,
-        ..consent.clone()
-    };
+    let mut with = consent.clone();
+    with.biometry.fullname_consent = true;
     assert_eq!(
         built(Provider::Biometry, &with).header("x-user-fullname"),
         Some("Alice Example")
     );
-    let pre = ProviderConfig {
-        biometry_use_prefilled_video: true,
-        ..cfg.clone()
-    };
+    let mut pre = cfg.clone();
+    pre.biometry.use_prefilled_video = true;
     let r = built(Provider::Biometry, &pre);
     assert_eq!(r.header("x-use-prefilled-video"), Some("true"));
     assert_eq!(
@@ -563,11 +555,9 @@ fn request_builders_follow_the_contracts() {
             .code(),
         "INVALID_OPTIONS"
     );
-    let evil = ProviderConfig {
-        biometry_fullname_consent: true,
-        biometry_user_fullname: Some("A\r\nX-Evil: 1".into()),
-        ..cfg.clone()
-    };
+    let mut evil = cfg.clone();
+    evil.biometry.fullname_consent = true;
+    evil.biometry.user_fullname = Some("A\r\nX-Evil: 1".into());
     assert!(
         Provider::Biometry
             .build_request(&request(), &cred(Provider::Biometry), &evil)
@@ -587,10 +577,8 @@ fn request_builders_follow_the_contracts() {
     );
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["img1"].is_string() && v["img2"].is_string());
-    let files = ProviderConfig {
-        cvs_multipart: true,
-        ..cfg.clone()
-    };
+    let mut files = cfg.clone();
+    files.cvs.multipart = true;
     let r = built(Provider::Cvs, &files);
     assert!(r.url.ends_with("format_type=file"));
     assert_eq!(
@@ -701,10 +689,7 @@ fn a_client_media_type_never_reaches_the_service_request() {
             let mut req = request();
             req.document.content_type = t.into();
             req.selfie.content_type = t.into();
-            let cfg = ProviderConfig {
-                base_url: "https://svc.example".into(),
-                ..ProviderConfig::default()
-            };
+            let cfg = ProviderConfig::with_base_url("https://svc.example");
             let r = built(p, &cfg);
             let r2 = p.build_request(&req, &cred(p), &cfg).unwrap();
             let text = String::from_utf8_lossy(&r2.body);
@@ -727,10 +712,7 @@ fn a_client_media_type_never_reaches_the_service_request() {
         }
     }
     // A video's type is one of three, matched, never copied.
-    let cfg = ProviderConfig {
-        base_url: "https://svc.example".into(),
-        ..ProviderConfig::default()
-    };
+    let cfg = ProviderConfig::with_base_url("https://svc.example");
     let mut req = request();
     req.video.as_mut().unwrap().content_type = "video/mp4\r\nX-Injected: 1".into();
     let e = Provider::Biometry

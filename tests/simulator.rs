@@ -229,10 +229,8 @@ fn documented_errors_come_back_typed() {
     let biometry = Credential::Biometry {
         token: Secret::new(env_or_dev("FB_BIOMETRY_TOKEN").unwrap()),
     };
-    let pre = ProviderConfig {
-        biometry_use_prefilled_video: true,
-        ..cfg()
-    };
+    let mut pre = cfg();
+    pre.biometry.use_prefilled_video = true;
     let req = MatchRequest {
         document: Media::jpeg(card_a.clone()),
         selfie: Media::jpeg(selfie_a.clone()),

@@ -291,17 +291,27 @@ impl EdgeConfig {
                     misconfigured("FB_PROVIDER_OPTIONS must be a JSON object by provider")
                 })?,
             };
+        // Every service's options are checked, served or not: a misspelt
+        // member is a mistake whichever service it was meant for.
+        let mut set = ProviderConfig::default();
+        for (k, o) in &options {
+            let p = Provider::parse_name(k).ok_or_else(|| {
+                misconfigured(format!(
+                    "FB_PROVIDER_OPTIONS names `{k}`, which is not a service"
+                ))
+            })?;
+            set.set_options(p, o.clone())
+                .map_err(|e| misconfigured(format!("FB_PROVIDER_OPTIONS.{k}: {e}")))?;
+        }
         let mut providers = Vec::new();
         for p in Provider::ALL {
             let Some(base) = lookup(&base_url_name(p)).filter(|v| !v.trim().is_empty()) else {
                 continue;
             };
-            let mut cfg = match options.get(p.name()) {
-                Some(o) => serde_json::from_value::<ProviderConfig>(o.clone())
-                    .map_err(|e| misconfigured(format!("FB_PROVIDER_OPTIONS.{}: {e}", p.name())))?,
-                None => ProviderConfig::default(),
+            let cfg = ProviderConfig {
+                base_url: base.trim().trim_end_matches('/').to_string(),
+                ..set.clone()
             };
-            cfg.base_url = base.trim().trim_end_matches('/').to_string();
             if !(cfg.base_url.starts_with("https://") || is_loopback_http(&cfg.base_url)) {
                 return Err(misconfigured(format!(
                     "{} must start with https:// (plain http only to a loopback simulator)",
@@ -812,8 +822,8 @@ impl Edge {
             expires_at: t.budget.expires_at_s,
             calls_left: t.budget.calls_left,
             base_url: cfg.base_url.clone(),
-            valify_version: cfg.valify_version.clone(),
-            lang: cfg.valify_lang.clone(),
+            valify_version: cfg.valify.version.clone(),
+            lang: cfg.valify.lang.clone(),
         })
     }
 
@@ -1098,6 +1108,33 @@ mod tests {
         assert!(!e.to_string().contains("short-secret"));
         let e = Edge::from_env(&env(&[("FB_AIGEN_BASE_URL", "ftp://x")])).unwrap_err();
         assert!(e.to_string().contains("FB_AIGEN_BASE_URL"));
+        // Each service takes its own options only, by their own names.
+        for (options, why) in [
+            (
+                r#"{"aigen": {"cvsMultipart": true}}"#,
+                "FB_PROVIDER_OPTIONS.aigen",
+            ),
+            (
+                r#"{"aigen": {"blurDetection": "yes"}}"#,
+                "FB_PROVIDER_OPTIONS.aigen",
+            ),
+            (
+                r#"{"biometric_kz": {"lang": "en"}}"#,
+                "FB_PROVIDER_OPTIONS.biometric_kz",
+            ),
+            (r#"{"aigenn": {}}"#, "`aigenn`, which is not a service"),
+            ("[]", "FB_PROVIDER_OPTIONS must be a JSON object"),
+        ] {
+            let e = Edge::from_env(&env(&[("FB_PROVIDER_OPTIONS", options)])).unwrap_err();
+            assert!(e.to_string().contains(why), "{options}: {e}");
+        }
+        let edge = Edge::from_env(&env(&[(
+            "FB_PROVIDER_OPTIONS",
+            r#"{"aigen": {"blurDetection": true}, "biometric_kz": {}}"#,
+        )]))
+        .unwrap();
+        let aigen = edge.cfg.provider(Provider::Aigen).unwrap();
+        assert!(aigen.aigen.blur_detection && !aigen.aigen.verify_document);
         let edge = Edge::from_env(&env(&[])).unwrap();
         assert!(!format!("{edge:?}").contains("aigen-secret-value"));
         assert_eq!(edge.config().providers.len(), 2);

@@ -8,22 +8,31 @@ pub const PATH: &str = "/aiface/face-compare/v1";
 pub static PROFILE: Profile = Profile {
     provider: Provider::Aigen,
     formats: &[Format::Jpeg, Format::Png],
-    extensions: &["jpg", "jpeg", "png"],
     max_bytes: DEFAULT_MAX_BYTES,
     budget_on_base64: true,
     // "Must be over 480*480 pixels" and a face box "over 112 pixels".
     min_side: 481,
     min_face_px: 113.0,
-    transport: Transport::Base64Json,
-    credential: CredentialPlace::Header("x-aigen-key"),
     first: "image1",
     second: "image2",
 };
 
+/// AIGEN's request options (`FB_PROVIDER_OPTIONS.aigen` at the edge).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Options {
+    /// Ask the service to detect blur (`blur_detection`).
+    pub blur_detection: bool,
+    /// Ask the service to check that the document image shows an ID card
+    /// (`verified_document`).
+    pub verify_document: bool,
+}
+
 pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
-    cfg: &ProviderConfig,
+    url: &str,
+    opts: &Options,
 ) -> Result<HttpRequest, Error> {
     let Credential::Aigen { key } = cred else {
         return Err(Credential::wrong(Provider::Aigen));
@@ -31,23 +40,23 @@ pub(super) fn build(
     let mut body = serde_json::json!({
         "image1_is_document": true,
     });
-    if cfg.aigen_blur_detection {
+    if opts.blur_detection {
         body["blur_detection"] = true.into();
     }
-    if cfg.aigen_verify_document {
+    if opts.verify_document {
         body["verified_document"] = true.into();
     }
     Ok(HttpRequest {
         method: "POST",
-        url: cfg.url(PATH)?,
+        url: url.to_string(),
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("x-aigen-key".into(), key.expose().to_string()),
         ],
         body: json_with_files(
             &[
-                ("image1", &req.document.bytes),
-                ("image2", &req.selfie.bytes),
+                (PROFILE.first, &req.document.bytes),
+                (PROFILE.second, &req.selfie.bytes),
             ],
             &body,
         ),

@@ -8,13 +8,10 @@ pub const PATH: &str = "/api/v1/backend/face2face/compare/";
 pub static PROFILE: Profile = Profile {
     provider: Provider::BiometricKz,
     formats: &[Format::Jpeg, Format::Png],
-    extensions: &["jpg", "jpeg", "png"],
     max_bytes: DEFAULT_MAX_BYTES,
     budget_on_base64: false,
     min_side: 0,
     min_face_px: 0.0,
-    transport: Transport::Multipart,
-    credential: CredentialPlace::FormField("api_key"),
     first: "img_1",
     second: "img_2",
 };
@@ -22,7 +19,7 @@ pub static PROFILE: Profile = Profile {
 pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
-    cfg: &ProviderConfig,
+    url: &str,
 ) -> Result<HttpRequest, Error> {
     let Credential::BiometricKz { api_key } = cred else {
         return Err(Credential::wrong(Provider::BiometricKz));
@@ -31,21 +28,21 @@ pub(super) fn build(
     let (ct, body) = Multipart::new()
         .text("api_key", api_key.expose())
         .file(
-            "img_1",
-            &format!("img_1.{}", req.document.extension()),
+            PROFILE.first,
+            &format!("{}.{}", PROFILE.first, req.document.extension()),
             req.document.mime(),
             &req.document.bytes,
         )
         .file(
-            "img_2",
-            &format!("img_2.{}", req.selfie.extension()),
+            PROFILE.second,
+            &format!("{}.{}", PROFILE.second, req.selfie.extension()),
             req.selfie.mime(),
             &req.selfie.bytes,
         )
         .finish();
     Ok(HttpRequest {
         method: "POST",
-        url: cfg.url(PATH)?,
+        url: url.to_string(),
         headers: vec![
             ("content-type".into(), ct),
             ("accept".into(), "application/json".into()),

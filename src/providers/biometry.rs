@@ -9,45 +9,57 @@ pub const PATH: &str = "/api-gateway/match-faces";
 pub static PROFILE: Profile = Profile {
     provider: Provider::Biometry,
     formats: &[Format::Jpeg, Format::Png],
-    extensions: &["jpg", "jpeg", "png"],
     max_bytes: DEFAULT_MAX_BYTES,
     budget_on_base64: false,
     min_side: 0,
     min_face_px: 0.0,
-    transport: Transport::Multipart,
-    credential: CredentialPlace::Bearer,
     first: "image",
     second: "video",
 };
 
+/// Biometry's request options (`FB_PROVIDER_OPTIONS.biometry` at the edge).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Options {
+    /// `X-Session-ID`.
+    pub session_id: Option<String>,
+    /// `X-User-Fullname`: personal data, sent only with `fullname_consent`.
+    pub user_fullname: Option<String>,
+    /// The user agreed to their full name going to the service.
+    pub fullname_consent: bool,
+    /// `X-Use-Prefilled-Video: true`: reuse the session's earlier video.
+    pub use_prefilled_video: bool,
+}
+
 pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
-    cfg: &ProviderConfig,
+    url: &str,
+    opts: &Options,
 ) -> Result<HttpRequest, Error> {
     let Credential::Biometry { token } = cred else {
         return Err(Credential::wrong(Provider::Biometry));
     };
     let mut headers = vec![("authorization".into(), format!("Bearer {}", token.expose()))];
-    if let Some(id) = &cfg.biometry_session_id {
+    if let Some(id) = &opts.session_id {
         headers.push((
             "x-session-id".into(),
-            header_value("biometrySessionId", id)?,
+            header_value("biometry.sessionId", id)?,
         ));
     }
     // The full name is personal data: sent only when the caller says the user consented.
-    if let (true, Some(name)) = (cfg.biometry_fullname_consent, &cfg.biometry_user_fullname) {
+    if let (true, Some(name)) = (opts.fullname_consent, &opts.user_fullname) {
         headers.push((
             "x-user-fullname".into(),
-            header_value("biometryUserFullname", name)?,
+            header_value("biometry.userFullname", name)?,
         ));
     }
     let mut form = Multipart::new();
-    if cfg.biometry_use_prefilled_video {
+    if opts.use_prefilled_video {
         headers.push(("x-use-prefilled-video".into(), "true".into()));
     } else {
         let video = req.video.as_ref().ok_or_else(|| {
-            Error::invalid("video", "Biometry compares a liveness video with the image: pass `video`, or set biometryUsePrefilledVideo")
+            Error::invalid("video", "Biometry compares a liveness video with the image: pass `video`, or set biometry.usePrefilledVideo")
         })?;
         if video.mime() == "application/octet-stream" || video.bytes.is_empty() {
             return Err(Error::invalid(
@@ -56,15 +68,15 @@ pub(super) fn build(
             ));
         }
         form = form.file(
-            "video",
-            &format!("video.{}", video.extension()),
+            PROFILE.second,
+            &format!("{}.{}", PROFILE.second, video.extension()),
             video.mime(),
             &video.bytes,
         );
     }
     form = form.file(
-        "image",
-        &format!("image.{}", req.document.extension()),
+        PROFILE.first,
+        &format!("{}.{}", PROFILE.first, req.document.extension()),
         req.document.mime(),
         &req.document.bytes,
     );
@@ -72,7 +84,7 @@ pub(super) fn build(
     headers.insert(0, ("content-type".into(), ct));
     Ok(HttpRequest {
         method: "POST",
-        url: cfg.url(PATH)?,
+        url: url.to_string(),
         headers,
         body,
     })

@@ -10,21 +10,48 @@ pub const PATH: &str = "/api/v2/ekyc/face_matching";
 pub static PROFILE: Profile = Profile {
     provider: Provider::Cvs,
     formats: &[Format::Jpeg, Format::Png],
-    extensions: &["jpg", "jpeg", "png"],
     max_bytes: DEFAULT_MAX_BYTES,
     budget_on_base64: true,
     min_side: 0,
     min_face_px: 0.0,
-    transport: Transport::Base64Json,
-    credential: CredentialPlace::Basic,
     first: "img1",
     second: "img2",
 };
 
+/// CVS's request options (`FB_PROVIDER_OPTIONS.cvs` at the edge).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Options {
+    /// Send the images as multipart files (`format_type=file`) instead of
+    /// base64 JSON.
+    pub multipart: bool,
+    /// `type1`: what the first image is.
+    pub type1: Type1,
+}
+
+/// CVS's `type1`: the first image is an ID card or a portrait.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Type1 {
+    #[default]
+    Card,
+    Portrait,
+}
+
+impl Type1 {
+    fn as_str(self) -> &'static str {
+        match self {
+            Type1::Card => "card",
+            Type1::Portrait => "portrait",
+        }
+    }
+}
+
 pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
-    cfg: &ProviderConfig,
+    url: &str,
+    opts: &Options,
 ) -> Result<HttpRequest, Error> {
     let Credential::Cvs {
         api_key,
@@ -33,35 +60,29 @@ pub(super) fn build(
     else {
         return Err(Credential::wrong(Provider::Cvs));
     };
-    if cfg.cvs_type1 != "card" && cfg.cvs_type1 != "portrait" {
-        return Err(Error::invalid(
-            "cvsType1",
-            "must be \"card\" or \"portrait\"",
-        ));
-    }
     let auth = format!(
         "Basic {}",
         b64(format!("{}:{}", api_key.expose(), api_secret.expose()).as_bytes())
     );
-    let (format_type, ct, body) = if cfg.cvs_multipart {
+    let (first, second) = (PROFILE.first, PROFILE.second);
+    let (format_type, ct, body) = if opts.multipart {
         let (ct, body) = Multipart::new()
             .file(
-                "img1",
-                &format!("img1.{}", req.document.extension()),
+                first,
+                &format!("{first}.{}", req.document.extension()),
                 req.document.mime(),
                 &req.document.bytes,
             )
             .file(
-                "img2",
-                &format!("img2.{}", req.selfie.extension()),
+                second,
+                &format!("{second}.{}", req.selfie.extension()),
                 req.selfie.mime(),
                 &req.selfie.bytes,
             )
             .finish();
         ("file", ct, body)
     } else {
-        let files: [(&str, &[u8]); 2] =
-            [("img1", &req.document.bytes), ("img2", &req.selfie.bytes)];
+        let files: [(&str, &[u8]); 2] = [(first, &req.document.bytes), (second, &req.selfie.bytes)];
         (
             "base64",
             "application/json".to_string(),
@@ -71,9 +92,8 @@ pub(super) fn build(
     Ok(HttpRequest {
         method: "POST",
         url: format!(
-            "{}?type1={}&format_type={format_type}",
-            cfg.url(PATH)?,
-            cfg.cvs_type1
+            "{url}?type1={}&format_type={format_type}",
+            opts.type1.as_str()
         ),
         headers: vec![("content-type".into(), ct), ("authorization".into(), auth)],
         body,

@@ -14,6 +14,8 @@ pub mod aigen;
 pub mod biometric_kz;
 pub mod biometry;
 pub mod cvs;
+mod http;
+mod loose;
 mod multipart;
 pub mod secrets;
 pub mod valify;
@@ -27,6 +29,9 @@ use crate::image::Format;
 use crate::prepare::PrepareOptions;
 use crate::quality::{GateConfig, Role};
 
+pub(crate) use http::ScrubbedResponse;
+pub use http::{HttpRequest, HttpResponse};
+pub(crate) use loose::*;
 pub use multipart::Multipart;
 
 /// The five services.
@@ -88,11 +93,13 @@ impl Provider {
     ) -> Result<HttpRequest, Error> {
         req.check(self.profile())?;
         match self {
-            Provider::BiometricKz => biometric_kz::build(req, cred, cfg),
-            Provider::Valify => valify::build(req, cred, cfg),
-            Provider::Biometry => biometry::build(req, cred, cfg),
-            Provider::Cvs => cvs::build(req, cred, cfg),
-            Provider::Aigen => aigen::build(req, cred, cfg),
+            Provider::BiometricKz => biometric_kz::build(req, cred, &cfg.url(biometric_kz::PATH)?),
+            Provider::Valify => valify::build(req, cred, cfg, &cfg.valify),
+            Provider::Biometry => {
+                biometry::build(req, cred, &cfg.url(biometry::PATH)?, &cfg.biometry)
+            }
+            Provider::Cvs => cvs::build(req, cred, &cfg.url(cvs::PATH)?, &cfg.cvs),
+            Provider::Aigen => aigen::build(req, cred, &cfg.url(aigen::PATH)?, &cfg.aigen),
         }
     }
 
@@ -197,38 +204,14 @@ impl fmt::Display for Provider {
     }
 }
 
-/// How images travel to a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Transport {
-    /// Files in a `multipart/form-data` body.
-    Multipart,
-    /// Base64 strings inside a JSON body.
-    Base64Json,
-}
-
-/// Where the secret goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum CredentialPlace {
-    /// A multipart text field (biometric.kz `api_key`).
-    FormField(&'static str),
-    /// `Authorization: Bearer …`
-    Bearer,
-    /// `Authorization: Basic …`
-    Basic,
-    /// A header of its own (AIGEN `x-aigen-key`).
-    Header(&'static str),
-}
-
-/// What one service needs of the images, and how they travel.
+/// What one service needs of the images, and the names it gives them.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub provider: Provider,
+    /// Formats the service accepts; a multipart file is named after its
+    /// format (`Media::extension`), since the services read the extension.
     pub formats: &'static [Format],
-    /// File extensions the service accepts (multipart filenames must match).
-    pub extensions: &'static [&'static str],
     /// Byte limit per image.
     pub max_bytes: usize,
     /// Whether `max_bytes` counts the base64 encoding.
@@ -237,9 +220,8 @@ pub struct Profile {
     pub min_side: u32,
     /// The smallest face box, in pixels of the image sent.
     pub min_face_px: f32,
-    pub transport: Transport,
-    pub credential: CredentialPlace,
-    /// Which input is which: the document (card) first, then the live side.
+    /// The request's names for the document (card) and the live side
+    /// (selfie; Biometry's video): each adapter's `build` uses these.
     pub first: &'static str,
     pub second: &'static str,
 }
@@ -448,51 +430,24 @@ impl Credential {
     }
 }
 
-/// Per-service request settings that are not secrets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// Where the services are and how to call them: no secrets. Each adapter
+/// reads its own options only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ProviderConfig {
     /// Scheme, host and optional path prefix, no trailing slash
     /// (e.g. `https://apis.aigen.online`, or a simulator on loopback).
     pub base_url: String,
-    /// Valify's API version in the path: "v1" (the seed page) or "v1.1".
-    pub valify_version: String,
-    /// Valify: language of error messages, "en" or "ar".
-    pub valify_lang: Option<String>,
-    /// CVS: send images as multipart files instead of base64 JSON.
-    pub cvs_multipart: bool,
-    /// CVS `type1`: the first image is an ID card ("card", default) or a portrait.
-    pub cvs_type1: String,
-    /// AIGEN: ask the service to detect blur.
-    pub aigen_blur_detection: bool,
-    /// AIGEN: ask the service to check that the document image shows an ID card.
-    pub aigen_verify_document: bool,
-    /// Biometry `X-Session-ID`.
-    pub biometry_session_id: Option<String>,
-    /// Biometry `X-User-Fullname`: sent only when `biometry_fullname_consent` is true.
-    pub biometry_user_fullname: Option<String>,
-    pub biometry_fullname_consent: bool,
-    /// Biometry `X-Use-Prefilled-Video: true`: reuse the session's earlier video.
-    pub biometry_use_prefilled_video: bool,
+    pub valify: valify::Options,
+    pub biometry: biometry::Options,
+    pub cvs: cvs::Options,
+    pub aigen: aigen::Options,
 }
 
-impl Default for ProviderConfig {
-    fn default() -> Self {
-        ProviderConfig {
-            base_url: String::new(),
-            valify_version: "v1".into(),
-            valify_lang: None,
-            cvs_multipart: false,
-            cvs_type1: "card".into(),
-            aigen_blur_detection: false,
-            aigen_verify_document: false,
-            biometry_session_id: None,
-            biometry_user_fullname: None,
-            biometry_fullname_consent: false,
-            biometry_use_prefilled_video: false,
-        }
-    }
-}
+/// biometric.kz takes no options: `{}` is all it accepts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoOptions {}
 
 impl ProviderConfig {
     pub fn with_base_url(base_url: impl Into<String>) -> Self {
@@ -501,6 +456,23 @@ impl ProviderConfig {
             ..Default::default()
         }
     }
+
+    /// Sets `p`'s options from JSON (the edge's `FB_PROVIDER_OPTIONS.<p>`):
+    /// that service's members only, in its own names.
+    pub fn set_options(
+        &mut self,
+        p: Provider,
+        v: serde_json::Value,
+    ) -> Result<(), serde_json::Error> {
+        match p {
+            Provider::BiometricKz => serde_json::from_value::<NoOptions>(v).map(|_| ()),
+            Provider::Valify => serde_json::from_value(v).map(|o| self.valify = o),
+            Provider::Biometry => serde_json::from_value(v).map(|o| self.biometry = o),
+            Provider::Cvs => serde_json::from_value(v).map(|o| self.cvs = o),
+            Provider::Aigen => serde_json::from_value(v).map(|o| self.aigen = o),
+        }
+    }
+
     fn url(&self, path: &str) -> Result<String, Error> {
         let base = self.base_url.trim_end_matches('/');
         if !(base.starts_with("https://") || base.starts_with("http://")) {
@@ -511,72 +483,6 @@ impl ProviderConfig {
         }
         Ok(format!("{base}{path}"))
     }
-}
-
-/// A service's answer with secrets replaced (`ScrubbedResponse::new`), owned
-/// so a parser can borrow it as an [`HttpResponse`].
-pub(crate) struct ScrubbedResponse {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-impl ScrubbedResponse {
-    pub(crate) fn new(resp: &HttpResponse, forms: &[String]) -> Self {
-        ScrubbedResponse {
-            status: resp.status,
-            content_type: resp.content_type.map(|c| secrets::scrub(c, forms)),
-            body: secrets::scrub(&String::from_utf8_lossy(resp.body), forms).into_bytes(),
-        }
-    }
-    pub(crate) fn view(&self) -> HttpResponse<'_> {
-        HttpResponse {
-            status: self.status,
-            content_type: self.content_type.as_deref(),
-            body: &self.body,
-        }
-    }
-}
-
-/// An HTTP request to send as is.
-#[derive(Clone, PartialEq)]
-pub struct HttpRequest {
-    pub method: &'static str,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl fmt::Debug for HttpRequest {
-    /// Headers are listed by name only: one of them usually holds a secret.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
-        write!(
-            f,
-            "HttpRequest({} {}, headers {:?}, {} bytes)",
-            self.method,
-            self.url,
-            names,
-            self.body.len()
-        )
-    }
-}
-
-impl HttpRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An HTTP answer as the transport received it.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpResponse<'a> {
-    pub status: u16,
-    pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
 }
 
 /// The comparison's verdict, the same three values for every service.
@@ -623,172 +529,6 @@ pub struct MatchResult {
     /// The service's answer, its documented members only
     /// ([`Provider::parse_response`] drops the rest).
     pub raw: serde_json::Value,
-}
-
-// ── Helpers shared by the parsers ───────────────────────────────────────────
-
-/// The answer as JSON, or `PROTOCOL` with an excerpt (HTML error pages,
-/// truncated bodies, proxies' plain-text errors).
-pub(crate) fn json_body(
-    provider: Provider,
-    resp: &HttpResponse,
-) -> Result<serde_json::Value, ServiceError> {
-    serde_json::from_slice(resp.body)
-        .map_err(|_| protocol(provider, resp, "the answer is not JSON"))
-}
-
-pub(crate) fn protocol(provider: Provider, resp: &HttpResponse, why: &str) -> ServiceError {
-    let text = String::from_utf8_lossy(&resp.body[..resp.body.len().min(600)]);
-    ServiceError::new(
-        provider.name(),
-        ServiceCode::Protocol,
-        resp.status,
-        None,
-        &format!("{why}: {text}"),
-    )
-}
-
-/// A number, or a string holding one (several services send both).
-pub(crate) fn number(v: &serde_json::Value) -> Option<f64> {
-    match v {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().trim_end_matches('%').trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|x: &f64| x.is_finite())
-}
-
-/// A bool, or 1/0 (as number or string), or "true"/"false".
-pub(crate) fn boolean(v: &serde_json::Value) -> Option<bool> {
-    match v {
-        serde_json::Value::Bool(b) => Some(*b),
-        serde_json::Value::Number(n) => n.as_i64().and_then(|i| match i {
-            1 => Some(true),
-            0 => Some(false),
-            _ => None,
-        }),
-        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// A short code as a string, whether sent as a string or a number.
-pub(crate) fn code_string(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.trim().to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// The message of an error body, wherever the service put it.
-pub(crate) fn error_message(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Object(o) => [
-            "message",
-            "error",
-            "detail",
-            "error_message",
-            "errorMessage",
-            "msg",
-        ]
-        .iter()
-        .find_map(|k| o.get(*k).and_then(error_message)),
-        serde_json::Value::Array(a) => a.first().and_then(error_message),
-        _ => None,
-    }
-}
-
-/// A generic refusal whose message says no face was found becomes `NO_FACE`
-/// (services that have no code of their own for it say it in words).
-pub(crate) fn no_face_if_said(code: ServiceCode, message: &str) -> ServiceCode {
-    let lower = message.to_lowercase();
-    let said = lower.contains("no face") || lower.contains("face not");
-    if said && matches!(code, ServiceCode::BadRequest | ServiceCode::ServiceError) {
-        ServiceCode::NoFace
-    } else {
-        code
-    }
-}
-
-/// `v` cut to the members `fields` names (an object: member → `true` for a
-/// value, or an object of its own members). A kept value is a number, a
-/// bool, `null`, a string of at most 300 characters, or an array of at most
-/// 100 of those; anything else a service sends is dropped.
-pub(crate) fn allow_listed(v: &serde_json::Value, fields: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    fn scalar(v: &Value) -> Option<Value> {
-        match v {
-            Value::String(s) if s.chars().count() <= 300 => Some(v.clone()),
-            Value::String(_) | Value::Object(_) | Value::Array(_) => None,
-            _ => Some(v.clone()),
-        }
-    }
-    let (Value::Object(have), Value::Object(want)) = (v, fields) else {
-        return Value::Null;
-    };
-    let mut out = serde_json::Map::new();
-    for (k, spec) in want {
-        let Some(x) = have.get(k) else { continue };
-        let kept = match (spec, x) {
-            (Value::Object(_), Value::Object(_)) => Some(allow_listed(x, spec)),
-            (Value::Bool(true), Value::Array(items)) if items.len() <= 100 => items
-                .iter()
-                .map(scalar)
-                .collect::<Option<Vec<_>>>()
-                .map(Value::Array),
-            (Value::Bool(true), _) => scalar(x),
-            _ => None,
-        };
-        if let Some(kept) = kept {
-            out.insert(k.clone(), kept);
-        }
-    }
-    Value::Object(out)
-}
-
-/// A JSON object body: each of `files` as a base64 string member, then the
-/// members of `rest` (an object). Written into one buffer sized up front,
-/// the base64 encoded straight into it: a 5 MB image costs its base64 once,
-/// not three times (string, JSON value, text), which was most of the edge's
-/// memory peak for the JSON services.
-pub(crate) fn json_with_files(files: &[(&str, &[u8])], rest: &serde_json::Value) -> Vec<u8> {
-    use base64::Engine;
-    let rest = serde_json::to_string(rest).unwrap_or_else(|_| "{}".into());
-    let inner = rest.get(1..rest.len().saturating_sub(1)).unwrap_or("");
-    let size: usize = files
-        .iter()
-        .map(|(k, b)| k.len() + 6 + crate::image::base64_len(b.len()))
-        .sum::<usize>()
-        + inner.len()
-        + 3;
-    let mut out = String::with_capacity(size);
-    out.push('{');
-    for (i, (k, b)) in files.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&serde_json::Value::from(*k).to_string());
-        out.push_str(":\"");
-        base64::engine::general_purpose::STANDARD.encode_string(b, &mut out);
-        out.push('"');
-    }
-    if !inner.is_empty() {
-        out.push(',');
-        out.push_str(inner);
-    }
-    out.push('}');
-    out.into_bytes()
-}
-
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -844,40 +584,6 @@ mod tests {
             allow_listed(&cvs, &Provider::Cvs.raw_fields()),
             serde_json::json!({"data": {"matching": "91", "match": "1"}, "errorCode": "0"})
         );
-    }
-
-    #[test]
-    fn loose_values_table() {
-        use serde_json::json;
-        for (v, want) in [
-            (json!(0.96), Some(0.96)),
-            (json!("96"), Some(96.0)),
-            (json!(" 85.5 % "), Some(85.5)),
-            (json!("x"), None),
-            (json!(null), None),
-        ] {
-            assert_eq!(number(&v), want, "{v}");
-        }
-        for (v, want) in [
-            (json!(true), Some(true)),
-            (json!(1), Some(true)),
-            (json!("0"), Some(false)),
-            (json!(2), None),
-            (json!("yes"), None),
-        ] {
-            assert_eq!(boolean(&v), want, "{v}");
-        }
-        assert_eq!(
-            error_message(&json!({"detail": [{"msg": "bad"}]})),
-            Some("bad".into())
-        );
-    }
-
-    #[test]
-    fn excerpts_are_bounded() {
-        let long = "<html>".repeat(500);
-        let e = ServiceError::new("aigen", ServiceCode::Protocol, 502, None, &long);
-        assert!(e.message.chars().count() <= ServiceError::MAX_MESSAGE + 1);
     }
 
     #[test]

@@ -15,23 +15,39 @@ pub const TOKEN_MAX_CALLS: u32 = 3;
 pub static PROFILE: Profile = Profile {
     provider: Provider::Valify,
     formats: &[Format::Jpeg, Format::Png],
-    extensions: &["jpg", "jpeg", "png"],
     // The customer's requirement: 2 MB per image, counted on the base64 string.
     max_bytes: 2_000_000,
     budget_on_base64: true,
     min_side: 0,
     min_face_px: 0.0,
-    transport: Transport::Base64Json,
-    credential: CredentialPlace::Bearer,
     first: "first_img",
     second: "second_img",
 };
+
+/// Valify's request options (`FB_PROVIDER_OPTIONS.valify` at the edge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Options {
+    /// The API version in the path: "v1" (the documentation's page) or "v1.1".
+    pub version: String,
+    /// The language of error messages: "en" or "ar".
+    pub lang: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            version: "v1".into(),
+            lang: None,
+        }
+    }
+}
 
 pub fn match_path(version: &str) -> Result<String, Error> {
     match version {
         "v1" | "v1.1" => Ok(format!("/api/{version}/face/match/")),
         _ => Err(Error::invalid(
-            "valifyVersion",
+            "valify.version",
             "must be \"v1\" or \"v1.1\"",
         )),
     }
@@ -41,6 +57,7 @@ pub(super) fn build(
     req: &MatchRequest,
     cred: &Credential,
     cfg: &ProviderConfig,
+    opts: &Options,
 ) -> Result<HttpRequest, Error> {
     let Credential::Valify {
         access_token,
@@ -52,15 +69,15 @@ pub(super) fn build(
     let mut body = serde_json::json!({
         "bundle_key": bundle_key.expose(),
     });
-    if let Some(lang) = &cfg.valify_lang {
+    if let Some(lang) = &opts.lang {
         if lang != "en" && lang != "ar" {
-            return Err(Error::invalid("valifyLang", "must be \"en\" or \"ar\""));
+            return Err(Error::invalid("valify.lang", "must be \"en\" or \"ar\""));
         }
         body["lang"] = lang.as_str().into();
     }
     Ok(HttpRequest {
         method: "POST",
-        url: cfg.url(&match_path(&cfg.valify_version)?)?,
+        url: cfg.url(&match_path(&opts.version)?)?,
         // The docs' table says `Authentication`; the service reads `Authorization`.
         headers: vec![
             ("content-type".into(), "application/json".into()),
@@ -71,8 +88,8 @@ pub(super) fn build(
         ],
         body: json_with_files(
             &[
-                ("first_img", &req.document.bytes),
-                ("second_img", &req.selfie.bytes),
+                (PROFILE.first, &req.document.bytes),
+                (PROFILE.second, &req.selfie.bytes),
             ],
             &body,
         ),

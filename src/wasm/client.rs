@@ -419,11 +419,10 @@ async fn take_grant(cfg: &ClientConfig) -> Result<(Credential, ProviderConfig), 
                 access_token: Secret::new(g.access_token.clone()),
                 bundle_key: Secret::new(g.bundle_key.clone()),
             };
-            let pcfg = ProviderConfig {
-                base_url: g.base_url.clone(),
-                valify_version: g.valify_version.clone(),
-                valify_lang: g.lang.clone(),
-                ..ProviderConfig::default()
+            let mut pcfg = ProviderConfig::with_base_url(g.base_url.clone());
+            pcfg.valify = crate::providers::valify::Options {
+                version: g.valify_version.clone(),
+                lang: g.lang.clone(),
             };
             return Ok((cred, pcfg));
         }
