@@ -7,10 +7,44 @@
 //! `FaceBridgeErrorCode` in the TypeScript declarations lists them all.
 //!
 //! Messages say what to do next. None ever contains a credential or image bytes.
+//! Where another crate's error is the cause (a decoder, the encoder, the HTTP
+//! client), it is kept as the [`std::error::Error::source`], as image-rs
+//! does, and its words are in the message too, for the JS side, which sees
+//! the message only.
 
 use std::fmt;
 
 use serde::Serialize;
+
+/// Another crate's error, kept as the cause of one of ours.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A fieldless enum with its stable codes: the variants, `ALL` (every
+/// variant, so tests cannot miss one) and `as_str`, written once.
+macro_rules! code_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $code:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $code, )*
+                }
+            }
+        }
+    };
+}
 
 /// Every way a facebridge call can fail.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +67,13 @@ pub enum Error {
     /// timeout after the request was sent may still have been billed: retry
     /// only where the service is idempotent.
     #[error("{}: {reason}", if *.timeout { "the service did not answer in time" } else { "the service could not be reached" })]
-    Network { timeout: bool, reason: String },
+    Network {
+        timeout: bool,
+        reason: String,
+        /// The HTTP client's own error, natively.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The caller passed options that cannot work.
     #[error("invalid option `{field}`: {reason}")]
     InvalidOptions { field: &'static str, reason: String },
@@ -70,6 +110,16 @@ impl Error {
         }
     }
 
+    /// A `NETWORK` or `TIMEOUT` error with no cause to keep (what a JS
+    /// `fetch` says is not an error object Rust can hold).
+    pub fn network(timeout: bool, reason: impl Into<String>) -> Self {
+        Error::Network {
+            timeout,
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidOptions {
             field,
@@ -87,6 +137,8 @@ pub const CODES: &[&str] = &[
     "IMAGE_TOO_SMALL",
     "UNSUPPORTED_FORMAT",
     "BUDGET_UNREACHABLE",
+    "RESIZE_FAILED",
+    "ENCODE_FAILED",
     "MODEL_ERROR",
     "NO_FACE",
     "MULTIPLE_FACES",
@@ -115,32 +167,22 @@ pub const CODES: &[&str] = &[
     "EDGE_MISCONFIGURED",
 ];
 
-/// Why the edge refused a request before looking at its token or images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The page's `Origin` is not on the edge's allow-list.
-    OriginRejected,
-    /// The body is over the edge's limit (checked before it is read).
-    BodyTooLarge,
-    /// No such route, method, or provider on this edge.
-    NotFound,
-    /// The body is not the JSON the SDK sends.
-    BadRequest,
-    /// The edge lacks a secret or a setting: its operator must fix it.
-    EdgeMisconfigured,
-}
-
-impl Refusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refusal::OriginRejected => "ORIGIN_REJECTED",
-            Refusal::BodyTooLarge => "BODY_TOO_LARGE",
-            Refusal::NotFound => "NOT_FOUND",
-            Refusal::BadRequest => "BAD_REQUEST",
-            Refusal::EdgeMisconfigured => "EDGE_MISCONFIGURED",
-        }
+code_enum! {
+    /// Why the edge refused a request before looking at its token or images.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    #[non_exhaustive]
+    pub enum Refusal {
+        /// The page's `Origin` is not on the edge's allow-list.
+        OriginRejected => "ORIGIN_REJECTED",
+        /// The body is over the edge's limit (checked before it is read).
+        BodyTooLarge => "BODY_TOO_LARGE",
+        /// No such route, method, or provider on this edge.
+        NotFound => "NOT_FOUND",
+        /// The body is not the JSON the SDK sends.
+        BadRequest => "BAD_REQUEST",
+        /// The edge lacks a secret or a setting: its operator must fix it.
+        EdgeMisconfigured => "EDGE_MISCONFIGURED",
     }
 }
 
@@ -152,7 +194,12 @@ pub enum ImageError {
     #[error("the image is empty (0 bytes): pass the file's contents, not its name")]
     Empty,
     #[error("the image could not be decoded ({reason}): ask the user for another photo")]
-    Unreadable { reason: String },
+    Unreadable {
+        reason: String,
+        /// The decoder's own error, when one said so.
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("unsupported image: {what}. Send a JPEG, PNG or WebP photo")]
     UnsupportedFormat { what: String },
     #[error(
@@ -179,8 +226,16 @@ pub enum ImageError {
         min_side: u32,
         base64: bool,
     },
+    /// The JPEG encoder failed: a bug, or an image it cannot take.
     #[error("JPEG encoding failed: {reason}")]
-    Encode { reason: String },
+    Encode {
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
+    /// A crop or resize was asked for something impossible (an empty region).
+    #[error("resizing failed: {reason}")]
+    Resize { reason: String },
     #[error("the {what} is {width}×{height}: {needed}")]
     TooSmall {
         what: &'static str,
@@ -191,10 +246,28 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// `IMAGE_UNREADABLE` with our words only.
+    pub(crate) fn unreadable(reason: impl Into<String>) -> Self {
+        ImageError::Unreadable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// `IMAGE_UNREADABLE` caused by a decoder's error, its words in the message.
+    pub(crate) fn decoding(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ImageError::Unreadable {
+            reason: cause.to_string(),
+            source: Some(Box::new(cause)),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ImageError::Empty => "IMAGE_EMPTY",
-            ImageError::Unreadable { .. } | ImageError::Encode { .. } => "IMAGE_UNREADABLE",
+            ImageError::Unreadable { .. } => "IMAGE_UNREADABLE",
+            ImageError::Encode { .. } => "ENCODE_FAILED",
+            ImageError::Resize { .. } => "RESIZE_FAILED",
             ImageError::UnsupportedFormat { .. } => "UNSUPPORTED_FORMAT",
             ImageError::TooLarge { .. } | ImageError::AllocationLimit { .. } => "IMAGE_TOO_LARGE",
             ImageError::BudgetUnreachable { .. } => "BUDGET_UNREACHABLE",
@@ -224,35 +297,30 @@ pub enum DetectError {
         url: String,
         reason: String,
     },
+    #[error(
+        "the {file} given is not the one this build was made with: its SHA-256 is {actual}, not {expected}"
+    )]
+    ModelMismatch {
+        file: &'static str,
+        expected: &'static str,
+        actual: String,
+    },
 }
 
-/// One reason the quality gate refused a photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum GateCode {
-    NoFace,
-    MultipleFaces,
-    FaceTooSmall,
-    FaceAtEdge,
-    Blurry,
-    TooDark,
-    TooBright,
-    Tilted,
-}
-
-impl GateCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GateCode::NoFace => "NO_FACE",
-            GateCode::MultipleFaces => "MULTIPLE_FACES",
-            GateCode::FaceTooSmall => "FACE_TOO_SMALL",
-            GateCode::FaceAtEdge => "FACE_AT_EDGE",
-            GateCode::Blurry => "BLURRY",
-            GateCode::TooDark => "TOO_DARK",
-            GateCode::TooBright => "TOO_BRIGHT",
-            GateCode::Tilted => "TILTED",
-        }
+code_enum! {
+    /// One reason the quality gate refused a photo.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    #[non_exhaustive]
+    pub enum GateCode {
+        NoFace => "NO_FACE",
+        MultipleFaces => "MULTIPLE_FACES",
+        FaceTooSmall => "FACE_TOO_SMALL",
+        FaceAtEdge => "FACE_AT_EDGE",
+        Blurry => "BLURRY",
+        TooDark => "TOO_DARK",
+        TooBright => "TOO_BRIGHT",
+        Tilted => "TILTED",
     }
 }
 
@@ -292,53 +360,36 @@ fn summary(failures: &[GateFailure]) -> String {
         .join(", ")
 }
 
-/// What a service's refusal means for the caller, whichever service said it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[non_exhaustive]
-pub enum ServiceCode {
-    /// The credential is missing, wrong or expired: fix the edge's secrets.
-    Unauthorized,
-    /// Out of requests or credit: top up with the service.
-    QuotaExhausted,
-    /// No (active) subscription to this technology: talk to the service.
-    SubscriptionInactive,
-    /// The service found no face in an image.
-    NoFace,
-    /// The service found more than one face.
-    MultipleFaces,
-    /// The service could not read an image's format.
-    UnsupportedFormat,
-    /// The service said an image is blurred.
-    Blurry,
-    /// The service rejected an image for another reason (no ID card found…).
-    ImageRejected,
-    /// The request itself was malformed: a bug in the adapter or the options.
-    BadRequest,
-    /// The service is down or could not reach its own backend: retry later.
-    ServiceUnavailable,
-    /// The service failed in a way it documents but that fits nothing above.
-    ServiceError,
-    /// The answer is not what the service documents (HTML, bad JSON, unknown shape).
-    Protocol,
-}
-
-impl ServiceCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceCode::Unauthorized => "UNAUTHORIZED",
-            ServiceCode::QuotaExhausted => "QUOTA_EXHAUSTED",
-            ServiceCode::SubscriptionInactive => "SUBSCRIPTION_INACTIVE",
-            ServiceCode::NoFace => "NO_FACE",
-            ServiceCode::MultipleFaces => "MULTIPLE_FACES",
-            ServiceCode::UnsupportedFormat => "UNSUPPORTED_FORMAT",
-            ServiceCode::Blurry => "BLURRY",
-            ServiceCode::ImageRejected => "IMAGE_REJECTED",
-            ServiceCode::BadRequest => "BAD_REQUEST",
-            ServiceCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
-            ServiceCode::ServiceError => "SERVICE_ERROR",
-            ServiceCode::Protocol => "PROTOCOL",
-        }
+code_enum! {
+    /// What a service's refusal means for the caller, whichever service said it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    #[non_exhaustive]
+    pub enum ServiceCode {
+        /// The credential is missing, wrong or expired: fix the edge's secrets.
+        Unauthorized => "UNAUTHORIZED",
+        /// Out of requests or credit: top up with the service.
+        QuotaExhausted => "QUOTA_EXHAUSTED",
+        /// No (active) subscription to this technology: talk to the service.
+        SubscriptionInactive => "SUBSCRIPTION_INACTIVE",
+        /// The service found no face in an image.
+        NoFace => "NO_FACE",
+        /// The service found more than one face.
+        MultipleFaces => "MULTIPLE_FACES",
+        /// The service could not read an image's format.
+        UnsupportedFormat => "UNSUPPORTED_FORMAT",
+        /// The service said an image is blurred.
+        Blurry => "BLURRY",
+        /// The service rejected an image for another reason (no ID card found…).
+        ImageRejected => "IMAGE_REJECTED",
+        /// The request itself was malformed: a bug in the adapter or the options.
+        BadRequest => "BAD_REQUEST",
+        /// The service is down or could not reach its own backend: retry later.
+        ServiceUnavailable => "SERVICE_UNAVAILABLE",
+        /// The service failed in a way it documents but that fits nothing above.
+        ServiceError => "SERVICE_ERROR",
+        /// The answer is not what the service documents (HTML, bad JSON, unknown shape).
+        Protocol => "PROTOCOL",
     }
 }
 
@@ -430,29 +481,60 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_code_is_listed_once() {
-        let mut seen = std::collections::HashSet::new();
-        for c in CODES {
-            assert!(seen.insert(c), "{c} twice");
+    /// One error of every kind the crate has. The matches below have no
+    /// wildcard: a new variant does not compile until it is listed here, and
+    /// then `codes_are_exactly_what_the_errors_carry` checks its code.
+    fn one_of_each() -> Vec<Error> {
+        use crate::auth::TokenError as T;
+        fn image(e: &ImageError) {
+            match e {
+                ImageError::Empty
+                | ImageError::Unreadable { .. }
+                | ImageError::UnsupportedFormat { .. }
+                | ImageError::TooLarge { .. }
+                | ImageError::AllocationLimit { .. }
+                | ImageError::BudgetUnreachable { .. }
+                | ImageError::Encode { .. }
+                | ImageError::Resize { .. }
+                | ImageError::TooSmall { .. } => {}
+            }
         }
-        for g in [
-            GateCode::NoFace,
-            GateCode::MultipleFaces,
-            GateCode::FaceTooSmall,
-            GateCode::FaceAtEdge,
-            GateCode::Blurry,
-            GateCode::TooDark,
-            GateCode::TooBright,
-            GateCode::Tilted,
-        ] {
-            assert!(CODES.contains(&g.as_str()), "{g} missing from CODES");
+        fn token(t: T) {
+            match t {
+                T::Missing
+                | T::Malformed
+                | T::Algorithm
+                | T::UnknownKey
+                | T::Signature
+                | T::Expired
+                | T::NotYetValid
+                | T::Lifetime
+                | T::Audience
+                | T::Provider
+                | T::Operation
+                | T::Digest
+                | T::Replayed
+                | T::WeakSecret
+                | T::Type
+                | T::Id
+                | T::Subject => {}
+            }
         }
-        let image_errors = [
+        fn error(e: &Error) {
+            match e {
+                Error::Image(_)
+                | Error::Detect(_)
+                | Error::Quality(_)
+                | Error::Service(_)
+                | Error::Network { .. }
+                | Error::InvalidOptions { .. }
+                | Error::Token(_)
+                | Error::Refused { .. } => {}
+            }
+        }
+        let images = vec![
             ImageError::Empty,
-            ImageError::Unreadable {
-                reason: String::new(),
-            },
+            ImageError::unreadable(""),
             ImageError::UnsupportedFormat {
                 what: String::new(),
             },
@@ -470,6 +552,10 @@ mod tests {
             },
             ImageError::Encode {
                 reason: String::new(),
+                source: None,
+            },
+            ImageError::Resize {
+                reason: String::new(),
             },
             ImageError::TooSmall {
                 what: "photo",
@@ -478,10 +564,90 @@ mod tests {
                 needed: String::new(),
             },
         ];
-        for e in image_errors {
-            assert!(CODES.contains(&e.code()), "{} missing", e.code());
+        images.iter().for_each(image);
+        let tokens = [
+            T::Missing,
+            T::Malformed,
+            T::Algorithm,
+            T::UnknownKey,
+            T::Signature,
+            T::Expired,
+            T::NotYetValid,
+            T::Lifetime,
+            T::Audience,
+            T::Provider,
+            T::Operation,
+            T::Digest,
+            T::Replayed,
+            T::WeakSecret,
+            T::Type,
+            T::Id,
+            T::Subject,
+        ];
+        tokens.iter().copied().for_each(token);
+        let quality = |code: GateCode| {
+            let report = crate::quality::QualityReport {
+                width: 1,
+                height: 1,
+                faces: Vec::new(),
+                primary: None,
+            };
+            Error::Quality(QualityError {
+                failures: vec![GateFailure {
+                    code,
+                    value: 0.0,
+                    limit: 0.0,
+                    hint: "",
+                }],
+                report: Box::new(report),
+            })
+        };
+        let mut all: Vec<Error> = images.into_iter().map(Error::Image).collect();
+        all.push(Error::Detect(DetectError::NotEmbedded { which: "x" }));
+        all.extend(GateCode::ALL.iter().map(|g| quality(*g)));
+        all.extend(
+            ServiceCode::ALL
+                .iter()
+                .map(|c| Error::Service(ServiceError::new("aigen", *c, 400, None, ""))),
+        );
+        all.push(Error::network(true, ""));
+        all.push(Error::network(false, ""));
+        all.push(Error::invalid("x", "y"));
+        all.extend(tokens.into_iter().map(Error::Token));
+        all.extend(Refusal::ALL.iter().map(|r| Error::refused(*r, "")));
+        all.iter().for_each(error);
+        all
+    }
+
+    #[test]
+    fn codes_are_exactly_what_the_errors_carry() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(*c), "{c} twice in CODES");
         }
-        assert!(CODES.contains(&Error::invalid("x", "y").code()));
-        assert!(CODES.contains(&Error::Detect(DetectError::NotEmbedded { which: "x" }).code()));
+        let carried: std::collections::HashSet<&str> =
+            one_of_each().iter().map(Error::code).collect();
+        for c in &carried {
+            assert!(CODES.contains(c), "{c} is carried but missing from CODES");
+        }
+        for c in CODES {
+            assert!(
+                carried.contains(c),
+                "{c} is in CODES but no error carries it"
+            );
+        }
+    }
+
+    #[test]
+    fn causes_are_kept_as_sources() {
+        use std::error::Error as _;
+        let cause = std::io::Error::other("bad huffman table");
+        let e = Error::Image(ImageError::decoding(cause));
+        assert_eq!(e.code(), "IMAGE_UNREADABLE");
+        assert!(e.to_string().contains("bad huffman table"), "{e}");
+        // `Error::Image` is transparent: its source is the decoder's error.
+        let source = e.source().unwrap();
+        assert_eq!(source.to_string(), "bad huffman table");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
     }
 }

@@ -63,6 +63,7 @@ impl NativeTransport {
                 return Err(Error::Network {
                     timeout,
                     reason: t.kind().to_string(),
+                    source: Some(Box::new(t)),
                 });
             }
         };
@@ -78,6 +79,7 @@ impl NativeTransport {
                 Error::Network {
                     timeout,
                     reason: format!("reading the answer: {}", e.kind()),
+                    source: Some(Box::new(e)),
                 }
             })?;
         Ok(Answer {

@@ -101,17 +101,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Checks that `bytes` are the network this build's package ships for `kind`;
 /// always passes for a model the build embeds (it publishes no digest).
-pub fn check_published_model(kind: ModelKind, bytes: &[u8]) -> Result<(), String> {
+pub fn check_published_model(kind: ModelKind, bytes: &[u8]) -> Result<(), DetectError> {
     match published_model_sha256(kind) {
-        Some(want) => {
-            let got = sha256_hex(bytes);
-            if got == want {
+        Some(expected) => {
+            let actual = sha256_hex(bytes);
+            if actual == expected {
                 Ok(())
             } else {
-                Err(format!(
-                    "its SHA-256 is {got}, not the {want} of the {} this build was made with",
-                    model_file_name(kind)
-                ))
+                Err(DetectError::ModelMismatch {
+                    file: model_file_name(kind),
+                    expected,
+                    actual,
+                })
             }
         }
         None => Ok(()),

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, KeySet, Receipt, ReceiptSigner, Verdict};
 use crate::detect::{Detector, ModelKind};
-use crate::error::{Error, Refusal, ServiceCode};
+use crate::error::{Error, ImageError, Refusal, ServiceCode};
 use crate::image::{Limits, probe};
 use crate::prepare::{default_detect, detect_photo};
 use crate::providers::secrets::{NAMES, Secrets, scrub};
@@ -462,7 +462,8 @@ impl Edge {
         let detector = match full_model {
             Some(bytes) => {
                 let why = |e: String| misconfigured(format!("models.fullModel: {e}"));
-                crate::detect::check_published_model(ModelKind::Full, bytes).map_err(why)?;
+                crate::detect::check_published_model(ModelKind::Full, bytes)
+                    .map_err(|e| why(e.to_string()))?;
                 let d = Detector::embedded();
                 d.supply_model(ModelKind::Full, bytes)
                     .map_err(|e| why(e.to_string()))?;
@@ -721,7 +722,7 @@ impl Edge {
         for (role, m) in [(Role::Document, &req.document), (Role::Selfie, &req.selfie)] {
             let d = probe(&m.bytes, &self.limits)?;
             if d.width.min(d.height) < profile.min_side {
-                return Err(crate::error::ImageError::TooSmall {
+                return Err(ImageError::TooSmall {
                     what: if role == Role::Selfie {
                         "selfie"
                     } else {
@@ -1005,6 +1006,8 @@ pub fn http_status(e: &Error) -> u16 {
             Refusal::BadRequest => 400,
             Refusal::EdgeMisconfigured => 500,
         },
+        // Our own failures, not the photo's.
+        Error::Image(ImageError::Encode { .. } | ImageError::Resize { .. }) => 500,
         Error::Image(_) | Error::Quality(_) | Error::InvalidOptions { .. } => 422,
         Error::Detect(_) => 500,
         Error::Service(s) => match s.code {

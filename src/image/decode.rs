@@ -134,21 +134,15 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImageError> {
     let (width, height) = match format {
         Format::Jpeg => {
             let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-            dec.read_info().map_err(|e| ImageError::Unreadable {
-                reason: e.to_string(),
-            })?;
-            let info = dec.info().ok_or_else(|| ImageError::Unreadable {
-                reason: "no JPEG frame header".into(),
-            })?;
+            dec.read_info().map_err(ImageError::decoding)?;
+            let info = dec
+                .info()
+                .ok_or_else(|| ImageError::unreadable("no JPEG frame header"))?;
             (info.width as u32, info.height as u32)
         }
         Format::Png | Format::Webp => {
-            let image_format = if format == Format::Png {
-                image::ImageFormat::Png
-            } else {
-                image::ImageFormat::WebP
-            };
-            let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
+            let mut reader =
+                image::ImageReader::with_format(Cursor::new(bytes), image_format(format)?);
             let mut l = image::Limits::default();
             l.max_alloc = Some(limits.max_alloc);
             reader.limits(l);
@@ -179,9 +173,7 @@ fn check_size(
 ) -> Result<(), ImageError> {
     let pixels = width as u64 * height as u64;
     if width == 0 || height == 0 {
-        return Err(ImageError::Unreadable {
-            reason: "the image has no pixels".into(),
-        });
+        return Err(ImageError::unreadable("the image has no pixels"));
     }
     if pixels > limits.max_pixels {
         return Err(ImageError::TooLarge {
@@ -204,15 +196,13 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
         jpeg_decoder::Error::Unsupported(u) => ImageError::UnsupportedFormat {
             what: format!("JPEG feature {u:?}"),
         },
-        other => ImageError::Unreadable {
-            reason: other.to_string(),
-        },
+        other => ImageError::decoding(other),
     };
     let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     dec.read_info().map_err(unreadable)?;
-    let info = dec.info().ok_or_else(|| ImageError::Unreadable {
-        reason: "no JPEG frame header".into(),
-    })?;
+    let info = dec
+        .info()
+        .ok_or_else(|| ImageError::unreadable("no JPEG frame header"))?;
     let (w, h) = (info.width as u32, info.height as u32);
     // The decoder holds one plane per component plus the interleaved output,
     // both at the decoded (possibly reduced) scale: about 2× the output.
@@ -277,23 +267,30 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
             .collect(),
     };
     if rgb.len() != n * 3 {
-        return Err(ImageError::Unreadable {
-            reason: "the JPEG decoded to fewer pixels than its header says".into(),
-        });
+        return Err(ImageError::unreadable(
+            "the JPEG decoded to fewer pixels than its header says",
+        ));
     }
-    let image = RgbImage::from_raw(dw, dh, rgb).ok_or_else(|| ImageError::Unreadable {
-        reason: "pixel buffer does not match the size".into(),
-    })?;
+    let image = RgbImage::from_raw(dw, dh, rgb)
+        .ok_or_else(|| ImageError::unreadable("pixel buffer does not match the size"))?;
     let orientation = dec.exif_data().and_then(orientation_from_exif).unwrap_or(1);
     Ok(finish(image, Format::Jpeg, orientation, w, h))
 }
 
+/// The `image` crate's decoder for the formats it reads here; JPEG goes
+/// through jpeg-decoder (reduced-scale IDCT), never through this.
+fn image_format(format: Format) -> Result<image::ImageFormat, ImageError> {
+    match format {
+        Format::Png => Ok(image::ImageFormat::Png),
+        Format::Webp => Ok(image::ImageFormat::WebP),
+        Format::Jpeg => Err(ImageError::unreadable(
+            "a JPEG was handed to the PNG/WebP decoder",
+        )),
+    }
+}
+
 fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, ImageError> {
-    let image_format = match format {
-        Format::Png => image::ImageFormat::Png,
-        _ => image::ImageFormat::WebP,
-    };
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format)?);
     let mut l = image::Limits::default();
     l.max_alloc = Some(limits.max_alloc);
     reader.limits(l);
@@ -389,9 +386,7 @@ fn from_image_error(e: image::ImageError) -> ImageError {
         image::ImageError::Unsupported(u) => ImageError::UnsupportedFormat {
             what: u.to_string(),
         },
-        other => ImageError::Unreadable {
-            reason: other.to_string(),
-        },
+        other => ImageError::decoding(other),
     }
 }
 

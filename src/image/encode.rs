@@ -16,6 +16,7 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, ImageError> {
         _ => {
             return Err(ImageError::Encode {
                 reason: format!("cannot encode a {w}×{h} JPEG"),
+                source: None,
             });
         }
     };
@@ -24,6 +25,7 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, ImageError> {
     enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| ImageError::Encode {
             reason: e.to_string(),
+            source: Some(Box::new(e)),
         })?;
     Ok(out)
 }

@@ -401,8 +401,8 @@ pub fn resize_region(
     let rh = rh.min(ih - y);
     let (w, h) = (w.max(1), h.max(1));
     if rw == 0 || rh == 0 {
-        return Err(ImageError::Encode {
-            reason: "resize: the region is empty".into(),
+        return Err(ImageError::Resize {
+            reason: "the region is empty".into(),
         });
     }
     if (x, y, rw, rh, w, h) == (0, 0, iw, ih, iw, ih) {
@@ -443,8 +443,8 @@ pub fn resize_region(
     for (i, out) in dst.chunks_exact_mut(stride).enumerate() {
         column_pass(&rows, &down, i, &mut acc, out);
     }
-    RgbImage::from_raw(w, h, dst).ok_or_else(|| ImageError::Encode {
-        reason: "resize produced a buffer of the wrong size".into(),
+    RgbImage::from_raw(w, h, dst).ok_or_else(|| ImageError::Resize {
+        reason: "the output buffer has the wrong size".into(),
     })
 }
 

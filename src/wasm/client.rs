@@ -247,7 +247,7 @@ async fn http(
         } else {
             "the request failed (offline, DNS, CORS or a refused connection)".to_string()
         };
-        super::to_js_error(Error::Network { timeout, reason })
+        super::to_js_error(Error::network(timeout, reason))
     };
     let promise = fetch
         .call2(&global, &url.into(), &init)

@@ -324,15 +324,9 @@ impl EdgeProxy {
     #[wasm_bindgen(js_name = transportError, unchecked_return_type = "FaceBridgeError")]
     pub fn transport_error(kind: &str, reason: &str) -> JsValue {
         let e = match kind {
-            "timeout" => Error::Network {
-                timeout: true,
-                reason: reason.chars().take(200).collect(),
-            },
+            "timeout" => Error::network(true, reason.chars().take(200).collect::<String>()),
             "replayed" => Error::Token(crate::auth::TokenError::Replayed),
-            _ => Error::Network {
-                timeout: false,
-                reason: reason.chars().take(200).collect(),
-            },
+            _ => Error::network(false, reason.chars().take(200).collect::<String>()),
         };
         edge_error(e)
     }

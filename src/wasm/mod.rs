@@ -145,7 +145,7 @@ impl Inner {
                     return Err(fail(why).into());
                 }
             };
-            crate::detect::check_published_model(kind, &bytes).map_err(fail)?;
+            crate::detect::check_published_model(kind, &bytes).map_err(|e| fail(e.to_string()))?;
             self.detector.supply_model(kind, &bytes)?;
         }
         Ok(())

@@ -7,6 +7,8 @@ export type FaceBridgeErrorCode =
   | "IMAGE_TOO_SMALL"
   | "UNSUPPORTED_FORMAT"
   | "BUDGET_UNREACHABLE"
+  | "RESIZE_FAILED"
+  | "ENCODE_FAILED"
   | "MODEL_ERROR"
   | "NO_FACE"
   | "MULTIPLE_FACES"
