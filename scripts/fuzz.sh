@@ -31,10 +31,9 @@ rustup toolchain list | grep -q '^nightly' || {
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 # The embedded networks the fuzz build links (no tract in it).
 [ -f models/blazeface_front_128.fbnet ] || cargo run --profile native --example convert_models --quiet
-[ -f tests/fixtures/generated/selfie-a.jpg ] || {
-  echo "fuzz: run the native tests once first (they write tests/fixtures/generated/)" >&2
-  exit 1
-}
+# The seeds' photos (tests/fixtures/generated/).
+[ -f tests/fixtures/generated/selfie-a.jpg ] ||
+  cargo run --profile native --features native --example js_fixtures --quiet
 export CARGO_TARGET_DIR="${FB_FUZZ_TARGET_DIR:-$HOME/.cache/facebridge/fuzz-target}"
 
 # ── Seeds ─────────────────────────────────────────────────────────────────

@@ -25,6 +25,8 @@ cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --featu
 
 step "native tests"
 cargo test --profile native --features native
+# What the fuzzers' seeds, the wasm suites and the edge benches compare against.
+cargo run --profile native --features native --example js_fixtures --quiet
 
 step "the unit tests again on wasm32 with simd128 (Node's WASI): the SIMD kernels and resize where they run"
 bash scripts/test-wasm-units.sh

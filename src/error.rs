@@ -297,9 +297,7 @@ pub enum DetectError {
         url: String,
         reason: String,
     },
-    #[error(
-        "the {file} given is not the one this build was made with: its SHA-256 is {actual}, not {expected}"
-    )]
+    #[error("its SHA-256 is {actual}, not the {expected} of the {file} this build was made with")]
     ModelMismatch {
         file: &'static str,
         expected: &'static str,

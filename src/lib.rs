@@ -33,6 +33,7 @@ pub mod quality;
 pub mod sim;
 #[cfg(feature = "native")]
 pub mod transport;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -480,14 +480,38 @@ fn hostile_inputs_get_typed_errors() {
 }
 
 #[test]
-fn every_truncation_of_a_jpeg_and_a_png_is_handled() {
-    // Every 97th prefix of a small JPEG and PNG: no panic, and an error or an image.
-    let small = image::resize_rgb(&selfie(), 120, 150).unwrap();
+fn every_truncation_of_a_jpeg_and_a_png_is_a_typed_error() {
+    // Every prefix of a small JPEG and PNG, byte by byte: each is refused
+    // with the code for a damaged file (an empty one for the empty prefix,
+    // an unknown format while the signature is incomplete), never a panic
+    // and never an image made up from what is missing. Only the end marker
+    // may be cut (JPEG's 2-byte EOI, PNG's 12-byte IEND chunk): every pixel
+    // is there, and the image must be exactly the whole file's.
+    let small = image::resize_rgb(&selfie(), 40, 50).unwrap();
     let j = jpeg(&small, 85);
     let p = png_bytes(&::image::DynamicImage::ImageRgb8(small));
-    for bytes in [j, p] {
-        for cut in (0..bytes.len()).step_by(97) {
-            let _ = image::decode(&bytes[..cut], &Limits::default(), DecodeTarget::default());
+    for (name, bytes, signature, trailer) in [("JPEG", &j, 3, 2), ("PNG", &p, 4, 12)] {
+        let whole = image::decode(bytes, &Limits::default(), DecodeTarget::default()).unwrap();
+        assert_eq!(whole.image.dimensions(), (40, 50), "{name}");
+        for cut in 0..bytes.len() {
+            match image::decode(&bytes[..cut], &Limits::default(), DecodeTarget::default()) {
+                Ok(d) => {
+                    assert!(
+                        cut >= bytes.len() - trailer,
+                        "{name} cut at {cut} of {} bytes decoded",
+                        bytes.len()
+                    );
+                    assert!(d.image == whole.image, "{name} cut at {cut}: other pixels");
+                }
+                Err(e) => {
+                    let want = match cut {
+                        0 => "IMAGE_EMPTY",
+                        _ if cut < signature => "UNSUPPORTED_FORMAT",
+                        _ => "IMAGE_UNREADABLE",
+                    };
+                    assert_eq!(e.code(), want, "{name} cut at {cut}: {e}");
+                }
+            }
         }
     }
 }

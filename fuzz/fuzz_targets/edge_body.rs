@@ -4,7 +4,8 @@
 //! only, under the edge's limits).
 #![no_main]
 
-use facebridge::edge::{Edge, decode_body};
+use facebridge::edge::Edge;
+use facebridge::wire::decode_body;
 use facebridge::providers::Provider;
 use libfuzzer_sys::fuzz_target;
 

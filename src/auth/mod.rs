@@ -2,10 +2,14 @@
 //! bound to one request body, verified by the edge before any billed call.
 //!
 //! ```
-//! use facebridge::auth::{self, Claims, Expect, KeySet};
+//! use facebridge::auth::{self, Claims, Expect, KeySet, TokenSpec};
 //! let body = br#"{"document": "...", "selfie": "..."}"#;
 //! let now = 1_800_000_000;
-//! let claims = Claims::new("https://kyc-edge.example.com", "session-42", "aigen", "compare", body, now, 120, "j-1");
+//! let spec = TokenSpec {
+//!     audience: "https://kyc-edge.example.com", subject: "session-42", provider: "aigen",
+//!     operation: "compare", jti: "j-1", now_s: now, ttl_s: 120,
+//! };
+//! let claims = Claims::new(&spec, body);
 //! let keys = KeySet::single("2026-11", b"a shared secret of at least 32 bytes!!");
 //! let token = auth::mint(&claims, &keys).unwrap();
 //! let expect = Expect { audience: "https://kyc-edge.example.com", provider: "aigen", operation: "compare", body, now_s: now };
@@ -67,53 +71,42 @@ pub struct Claims {
     pub fbd: String,
 }
 
+/// What one token is for: the edge, the user, the call, and how long.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSpec<'a> {
+    /// The edge (`aud`).
+    pub audience: &'a str,
+    /// The end user or session (`sub`).
+    pub subject: &'a str,
+    /// `fbp`: `aigen`, `valify`, …
+    pub provider: &'a str,
+    /// `fbo`: `compare` or `valify-token`.
+    pub operation: &'a str,
+    /// Unique per token.
+    pub jti: &'a str,
+    pub now_s: u64,
+    /// Lifetime in seconds (the edge accepts at most 300).
+    pub ttl_s: u64,
+}
+
 impl Claims {
-    /// Claims for one request body, valid from `now_s` for `ttl_s` seconds.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        aud: &str,
-        sub: &str,
-        provider: &str,
-        op: &str,
-        body: &[u8],
-        now_s: u64,
-        ttl_s: u64,
-        jti: &str,
-    ) -> Self {
-        Self::from_digest(
-            aud,
-            sub,
-            provider,
-            op,
-            &body_digest(body),
-            now_s,
-            ttl_s,
-            jti,
-        )
+    /// Claims for one request body.
+    pub fn new(spec: &TokenSpec, body: &[u8]) -> Self {
+        Self::from_digest(spec, &body_digest(body))
     }
 
     /// The same from the digest alone: what a backend receives from the
     /// SDK's `getToken({provider, op, digest, bytes})`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_digest(
-        aud: &str,
-        sub: &str,
-        provider: &str,
-        op: &str,
-        digest: &str,
-        now_s: u64,
-        ttl_s: u64,
-        jti: &str,
-    ) -> Self {
+    pub fn from_digest(spec: &TokenSpec, digest: &str) -> Self {
         Claims {
-            aud: aud.into(),
-            sub: sub.into(),
-            iat: now_s,
-            exp: now_s + ttl_s,
+            aud: spec.audience.into(),
+            sub: spec.subject.into(),
+            iat: spec.now_s,
+            exp: spec.now_s + spec.ttl_s,
             nbf: None,
-            jti: jti.into(),
-            fbp: provider.into(),
-            fbo: op.into(),
+            jti: spec.jti.into(),
+            fbp: spec.provider.into(),
+            fbo: spec.operation.into(),
             fbd: digest.into(),
         }
     }
@@ -322,7 +315,18 @@ mod tests {
         KeySet::single("k1", SECRET)
     }
     fn claims() -> Claims {
-        Claims::new(AUD, "user-1", "aigen", "compare", BODY, NOW, 120, "jti-1")
+        Claims::new(
+            &TokenSpec {
+                audience: AUD,
+                subject: "user-1",
+                provider: "aigen",
+                operation: "compare",
+                jti: "jti-1",
+                now_s: NOW,
+                ttl_s: 120,
+            },
+            BODY,
+        )
     }
     fn expect(now_s: u64) -> Expect<'static> {
         Expect {

@@ -12,12 +12,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::auth::body_digest;
-use crate::edge::{self, OP_COMPARE, OP_VALIFY_TOKEN, VALIFY_DIRECT_PATH};
 use crate::error::{CODES, Error};
 use crate::image::Format;
 use crate::providers::{
     Credential, HttpResponse, MatchRequest, Media, Provider, ProviderConfig, Secret,
 };
+use crate::wire::{self, OP_COMPARE, OP_VALIFY_TOKEN, VALIFY_DIRECT_PATH};
 
 /// What the constructor's options say about talking to the edge.
 pub(crate) struct ClientConfig {
@@ -387,11 +387,11 @@ pub(crate) async fn compare(
     if cfg.direct {
         return direct(cfg, &req).await;
     }
-    let body = edge::encode_body(&req);
+    let body = wire::encode_body(&req);
     let a = call_edge(
         cfg,
         provider,
-        &format!("{}{}", edge::MATCH_PREFIX, provider.name()),
+        &format!("{}{}", wire::MATCH_PREFIX, provider.name()),
         OP_COMPARE,
         &body,
     )

@@ -381,5 +381,5 @@ pub fn match_request_body(document: &[u8], selfie: &[u8]) -> Result<Uint8Array, 
         selfie: media(selfie)?,
         video: None,
     };
-    Ok(Uint8Array::from(crate::edge::encode_body(&req).as_slice()))
+    Ok(Uint8Array::from(crate::wire::encode_body(&req).as_slice()))
 }

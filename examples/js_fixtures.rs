@@ -1,7 +1,12 @@
 //! Writes the fixtures and native results that the JS suites (Node,
-//! Chromium) compare the wasm build against: tests/fixtures/generated/.
+//! Chromium, workerd), the fuzzers' seeds and the edge benchmarks use, into
+//! tests/fixtures/generated/ (ignored by git: the photos derive from the
+//! fetched samples). scripts/test.sh runs it after the native tests:
+//!
+//!     cargo run --profile native --features native --example js_fixtures
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/common/mod.rs"]
 mod common;
 
 use common::*;
@@ -11,8 +16,7 @@ use facebridge::prepare::{PrepareOptions, detect_photo, prepare};
 use facebridge::quality::Role;
 use serde_json::json;
 
-#[test]
-fn write_fixtures_for_the_js_suites() {
+fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/generated");
     std::fs::create_dir_all(&dir).unwrap();
     let selfie = jpeg(&selfie(), 92);
@@ -98,19 +102,21 @@ fn write_hostile_jpegs(dir: &std::path::Path) {
 
 /// A token minted by this crate, for the JS suite to verify with `jose`.
 fn write_rust_token(dir: &std::path::Path) {
-    use facebridge::auth::{self, Claims, KeySet};
+    use facebridge::auth::{self, Claims, KeySet, TokenSpec};
     let secret = "interop-secret-for-jose-0123456789abcdef";
     let body = br#"{"document":{"type":"image/jpeg","data":"AA=="}}"#;
     let now = 1_900_000_000;
     let claims = Claims::new(
-        "https://edge.facebridge.test",
-        "session-7",
-        "aigen",
-        "compare",
+        &TokenSpec {
+            audience: "https://edge.facebridge.test",
+            subject: "session-7",
+            provider: "aigen",
+            operation: "compare",
+            jti: "rust-jti-1",
+            now_s: now,
+            ttl_s: 120,
+        },
         body,
-        now,
-        120,
-        "rust-jti-1",
     );
     let token = auth::mint(&claims, &KeySet::single("rust-kid", secret.as_bytes())).unwrap();
     let out = json!({
