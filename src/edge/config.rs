@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use crate::auth::{self, KeySet, ReceiptSigner};
 use crate::error::{Error, Refusal};
-use crate::providers::{Provider, ProviderConfig};
+use crate::providers::{Provider, ProviderConfig, is_loopback_http};
 
 use super::*;
 
@@ -51,29 +51,6 @@ pub(super) fn truthy(v: Option<String>) -> bool {
 
 pub(super) fn misconfigured(why: impl Into<String>) -> Error {
     Error::refused(Refusal::EdgeMisconfigured, why)
-}
-
-/// `http://` to this machine only (`127.0.0.0/8`, `localhost`, `[::1]`): the
-/// simulators. Anything else in plain text would carry the service's secret
-/// over the network unencrypted.
-pub(super) fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return false;
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    host == "localhost"
-        || host == "::1"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `FB_AIGEN_BASE_URL`, `FB_BIOMETRIC_KZ_BASE_URL`, …

@@ -475,14 +475,37 @@ impl ProviderConfig {
 
     fn url(&self, path: &str) -> Result<String, Error> {
         let base = self.base_url.trim_end_matches('/');
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
+        if !(base.starts_with("https://") || is_loopback_http(base)) {
             return Err(Error::invalid(
                 "baseUrl",
-                "must start with https:// (or http:// for a local simulator)",
+                "must start with https:// (plain http:// only to a simulator on this machine)",
             ));
         }
         Ok(format!("{base}{path}"))
     }
+}
+
+/// `http://` to this machine only (`127.0.0.0/8`, `localhost`, `[::1]`): the
+/// simulators. Anything else in plain text would carry the service's secret
+/// over the network unencrypted.
+pub(crate) fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The comparison's verdict, the same three values for every service.
@@ -587,8 +610,15 @@ mod tests {
     }
 
     #[test]
-    fn base_url_must_be_http() {
-        for bad in ["", "ftp://x", "javascript:alert(1)"] {
+    fn base_url_must_be_https_or_loopback() {
+        for bad in [
+            "",
+            "ftp://x",
+            "javascript:alert(1)",
+            "http://api.example",
+            "http://127.0.0.1.example",
+            "http://user@127.0.0.1",
+        ] {
             assert!(
                 ProviderConfig::with_base_url(bad).url("/x").is_err(),
                 "{bad}"
@@ -600,5 +630,12 @@ mod tests {
                 .unwrap(),
             "https://a.example/x"
         );
+        for ok in [
+            "http://127.0.0.1:8787",
+            "http://localhost/p",
+            "http://[::1]:9",
+        ] {
+            assert!(ProviderConfig::with_base_url(ok).url("/x").is_ok(), "{ok}");
+        }
     }
 }
