@@ -6,6 +6,8 @@
 //!
 //! Prints JSON on stdout. Exit 0 on success, 2 when the photo fails the quality
 //! gate or cannot be read (the JSON then has `error.code`), 64 on bad usage.
+//! `--help` (or `-h`, `help`) anywhere prints the usage, `--version` (`-V`)
+//! the version; both exit 0.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use facebridge::quality::Role;
 use serde_json::json;
 
 const USAGE: &str = "usage:
+  facebridge --help | --version
   facebridge detect <image> [--model short|full] [--tiles auto|off] [--role selfie|document]
                     [--annotate <out.png>]
   facebridge prepare <image> --role selfie|document [--max-bytes N] [--base64] [--min-side N]
@@ -59,14 +62,29 @@ fn print(v: &serde_json::Value) {
 fn run() -> Result<ExitCode, String> {
     use lexopt::prelude::*;
     let mut args = lexopt::Parser::from_env();
+    let help = || {
+        println!(
+            "facebridge {}: face photos for KYC services\n\n{USAGE}",
+            env!("CARGO_PKG_VERSION")
+        );
+        Ok(ExitCode::SUCCESS)
+    };
     let cmd = match args.next().map_err(|e| e.to_string())? {
-        Some(Value(v)) => v.string().map_err(|e| e.to_string())?,
-        Some(Long("help") | Short('h')) | None => {
-            println!("{USAGE}");
+        Some(Long("help") | Short('h')) => return help(),
+        Some(Long("version") | Short('V')) => {
+            println!("facebridge {}", env!("CARGO_PKG_VERSION"));
             return Ok(ExitCode::SUCCESS);
         }
+        Some(Value(v)) => v.string().map_err(|e| e.to_string())?,
         Some(other) => return Err(other.unexpected().to_string()),
+        None => return Err("no command".into()),
     };
+    if cmd == "help" {
+        return help();
+    }
+    if !["detect", "prepare", "compare", "simulate"].contains(&cmd.as_str()) {
+        return Err(format!("unknown command {cmd}"));
+    }
     let mut input: Option<PathBuf> = None;
     let mut output: Option<PathBuf> = None;
     let mut annotate: Option<PathBuf> = None;
@@ -96,6 +114,9 @@ fn run() -> Result<ExitCode, String> {
             Short(c) => format!("-{c}"),
             other => return Err(other.unexpected().to_string()),
         };
+        if key == "--help" || key == "-h" {
+            return help();
+        }
         let mut value = || string_value(&mut args);
         match key.as_str() {
             "--role" => {
