@@ -111,6 +111,42 @@ for f in ["edge/facebridge_edge.js", "edge/facebridge_edge.d.ts", "edge/facebrid
 json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)
 open(p, "a").write("\n")
 PY
+# The entries each host resolves (js/entry/): browsers and bundlers get the
+# module ready on import, Node reads the wasm from the package, Workers import
+# it as a module; `facebridge/manual` is wasm-bindgen's own, with `init()`.
+cp js/entry/index.js js/entry/node.js js/entry/workerd.js js/entry/require.cjs "$OUT_DIR/"
+python3 - "$OUT_DIR/package.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+m = json.load(open(p))
+types = "./facebridge.d.ts"
+m["exports"] = {
+    ".": {
+        "types": types,
+        "workerd": "./workerd.js",
+        "node": {"import": "./node.js", "require": "./require.cjs"},
+        "require": "./require.cjs",
+        "default": "./index.js",
+    },
+    "./manual": {"types": types, "default": "./facebridge.js"},
+    "./edge": {"types": "./edge/facebridge_edge.d.ts", "default": "./edge/facebridge_edge.js"},
+    "./facebridge_bg.wasm": "./facebridge_bg.wasm",
+    "./blazeface_back_256.fbnet": "./blazeface_back_256.fbnet",
+    "./package.json": "./package.json",
+}
+m["main"] = "./index.js"
+m["module"] = "./index.js"
+m["types"] = types
+m["engines"] = {"node": ">=20.16"}
+# The entries initialise the wasm when imported: a bundler must keep them.
+m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./snippets/*"]
+for f in ["index.js", "node.js", "workerd.js", "require.cjs"]:
+    if f not in m["files"]:
+        m["files"].append(f)
+json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)
+open(p, "a").write("\n")
+PY
+
 raw=$(stat -c %s "$EDGE_DIR/facebridge_edge_bg.wasm")
 gz=$(gzip -9 -c "$EDGE_DIR/facebridge_edge_bg.wasm" | wc -c)
 echo "edge wasm: $raw bytes raw, $gz bytes gzip -9"

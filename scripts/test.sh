@@ -43,5 +43,8 @@ node --test --test-concurrency=1 --test-reporter=spec tests/js/node.test.mjs tes
   tests/js/edge.test.mjs tests/js/demo.test.mjs
 echo "screenshots of the demo's flows: test-out/screens/"
 
+step "the npm package as installed: npm pack, install the tarball, Node / CommonJS / a page / a Worker"
+node --test --test-reporter=spec tests/packaging/packaging.test.mjs
+
 step "the README's first command, started and stopped once"
 bash scripts/demo.sh --smoke

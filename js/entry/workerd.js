@@ -1,0 +1,12 @@
+// The package's entry in Cloudflare Workers (the `workerd` condition, which
+// wrangler's bundler uses): the wasm imported as a module, compiled by the
+// runtime at upload; no fetch, no eval. The full-range model cannot be
+// fetched from the package here: import it as data too and pass its bytes,
+// `new FaceBridge({ fullModel })`.
+import module from "./facebridge_bg.wasm";
+import { initSync } from "./facebridge.js";
+
+initSync({ module });
+
+export * from "./facebridge.js";
+export { default } from "./facebridge.js";

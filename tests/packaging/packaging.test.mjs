@@ -1,0 +1,163 @@
+// The npm package as a user installs it: `npm pack` the built pkg/, install
+// the tarball into a throw-away project, and run a real detection on a
+// fixture photo in each host, with no glue: Node (ESM), CommonJS (a clear
+// refusal), the `manual` entry, a page bundled by esbuild in Chromium (the
+// default entry, ready on import), and a Cloudflare Worker (bundled with
+// esbuild and the `workerd` condition, as wrangler does, then run in
+// workerd). Each must find the faces the native build found.
+//
+//   node --test tests/packaging/packaging.test.mjs     (after scripts/build-wasm.sh)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { Miniflare } from "miniflare";
+import { assertSameFaces } from "../js/compare.mjs";
+import { launchChromium } from "../js/chromium.mjs";
+import { serve } from "../js/serve.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const fixture = (f) => join(root, "tests/fixtures/generated", f);
+const expected = JSON.parse(readFileSync(fixture("expected.json"), "utf8"));
+let dir, app, installed;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "fb-pack-"));
+  const [{ filename, size, unpackedSize, files }] = JSON.parse(
+    execFileSync("npm", ["pack", join(root, "pkg"), "--pack-destination", dir, "--json", "--loglevel=error"], { encoding: "utf8" }),
+  );
+  app = join(dir, "app");
+  mkdirSync(app);
+  writeFileSync(join(app, "package.json"), JSON.stringify({
+    name: "fb-pack-app", private: true, type: "module",
+    dependencies: { facebridge: `file:../${filename}` },
+  }));
+  // A local tarball with no dependencies: nothing comes from the registry.
+  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app });
+  installed = join(app, "node_modules/facebridge");
+  console.log(`# packed ${filename}: ${size} B, ${unpackedSize} B unpacked, ${files.length} files`);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs a script in the throw-away project; its stdout, parsed as JSON. */
+function run(name, source, args = []) {
+  writeFileSync(join(app, name), source);
+  return JSON.parse(execFileSync("node", [name, ...args], { cwd: app, encoding: "utf8" }));
+}
+
+test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", () => {
+  const got = run("node.mjs", `
+    import { readFileSync } from "node:fs";
+    import { FaceBridge } from "facebridge";
+    const fb = new FaceBridge();
+    const [photo, options] = process.argv.slice(2);
+    console.log(JSON.stringify(await fb.detect(readFileSync(photo), JSON.parse(options))));
+  `, [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)]);
+  assertSameFaces(got, expected.selfieDetect.report, "Node, selfie");
+  // The full-range model is read from the installed package on first use.
+  const full = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
+    [fixture("sample1.jpg"), JSON.stringify(expected.sample1.options)]);
+  assertSameFaces(full, expected.sample1.report, "Node, sample1 (full range)");
+});
+
+test("CommonJS: require() fails with a message that says what to do", () => {
+  const got = run("require.cjs", `
+    try { require("facebridge"); console.log(JSON.stringify({ loaded: true })); }
+    catch (e) { console.log(JSON.stringify({ message: e.message })); }
+  `);
+  assert.match(got.message ?? "", /facebridge is an ES module: use `import \{ FaceBridge \} from "facebridge"`/);
+  const dynamic = run("dynamic.cjs", `
+    import("facebridge").then((m) => console.log(JSON.stringify({ ok: typeof m.FaceBridge })));
+  `);
+  assert.equal(dynamic.ok, "function");
+});
+
+test("facebridge/manual: wasm-bindgen's own entry, initialised by the caller", () => {
+  const got = run("manual.mjs", `
+    import { readFileSync } from "node:fs";
+    import { initSync, FaceBridge } from "facebridge/manual";
+    const wasm = new URL(import.meta.resolve("facebridge/facebridge_bg.wasm"));
+    initSync({ module: readFileSync(wasm) });
+    const [photo, options] = process.argv.slice(2);
+    console.log(JSON.stringify(await new FaceBridge().detect(readFileSync(photo), JSON.parse(options))));
+  `, [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)]);
+  assertSameFaces(got, expected.selfieDetect.report, "manual");
+});
+
+test("a Worker: bundled with the workerd condition (as wrangler does), run in workerd", async () => {
+  const src = join(app, "worker.js");
+  writeFileSync(src, `
+    import { FaceBridge } from "facebridge";
+    const fb = new FaceBridge();
+    export default {
+      async fetch(request) {
+        const options = JSON.parse(request.headers.get("x-options"));
+        const report = await fb.detect(new Uint8Array(await request.arrayBuffer()), options);
+        return Response.json(report);
+      },
+    };
+  `);
+  const out = join(app, "dist-worker");
+  // What wrangler's bundler does: esbuild with the workerd conditions, the
+  // .wasm left as a module import and copied beside the bundle.
+  await esbuild.build({
+    entryPoints: [src], bundle: true, format: "esm", outdir: out, logLevel: "error",
+    conditions: ["workerd", "worker", "browser"], platform: "neutral", external: ["*.wasm"],
+  });
+  copyFileSync(join(installed, "facebridge_bg.wasm"), join(out, "facebridge_bg.wasm"));
+  const mf = new Miniflare({
+    modules: true, modulesRoot: out, scriptPath: join(out, "worker.js"), compatibilityDate: "2025-09-01",
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+  });
+  try {
+    const r = await mf.dispatchFetch("http://worker.test/", {
+      method: "POST", body: readFileSync(fixture("selfie.jpg")),
+      headers: { "x-options": JSON.stringify(expected.selfieDetect.options) },
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    assertSameFaces(await r.json(), expected.selfieDetect.report, "Worker");
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("a page bundled by esbuild, in Chromium: ready on import, no init()", async () => {
+  const src = join(app, "page.js");
+  writeFileSync(src, `
+    import { FaceBridge } from "facebridge";
+    const fb = new FaceBridge();
+    window.detectUrl = async (url, options) =>
+      fb.detect(new Uint8Array(await (await fetch(url)).arrayBuffer()), options);
+  `);
+  const out = join(app, "dist-page");
+  await esbuild.build({
+    entryPoints: [src], bundle: true, format: "esm", outdir: out, logLevel: "error",
+    platform: "browser", target: "es2022",
+  });
+  // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
+  // (Vite and webpack 5 emit the asset themselves): the wasm and the
+  // full-range model go beside the bundle, which is what an esbuild user does.
+  for (const f of ["facebridge_bg.wasm", "blazeface_back_256.fbnet"]) copyFileSync(join(installed, f), join(out, f));
+  copyFileSync(fixture("selfie.jpg"), join(out, "selfie.jpg"));
+  writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>');
+  const { server, origin } = await serve(out);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction(() => typeof window.detectUrl === "function", null, { timeout: 20_000 });
+    const got = await page.evaluate((o) => window.detectUrl("/selfie.jpg", o), expected.selfieDetect.options);
+    assertSameFaces(got, expected.selfieDetect.report, "esbuild page in Chromium");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
