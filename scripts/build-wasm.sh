@@ -82,6 +82,38 @@ raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "wasm: $raw bytes raw, $gz bytes gzip -9"
 
+# The no-SIMD wasm: the same crate without simd128, for browsers that cannot
+# compile wasm SIMD (Safari before 16.4, some embedded webviews). The entry
+# (js/entry/index.js) picks it when `WebAssembly.validate` refuses a tiny SIMD
+# module. Its own target directory, so the two builds do not invalidate each
+# other; the same JS glue, checked byte for byte below, so one facebridge.js
+# drives either wasm.
+nosimd_target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/nosimd"
+profile_dir=$PROFILE
+[ "$PROFILE" = dev ] && profile_dir=debug
+# shellcheck disable=SC2086
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="" cargo build --target wasm32-unknown-unknown \
+  --target-dir "$nosimd_target" "${profile_flag[@]}" --lib $CARGO_ARGS
+nosimd_out=$(mktemp -d)
+wasm-bindgen --target "$TARGET" --out-dir "$nosimd_out" --out-name "$OUT_NAME" \
+  "$nosimd_target/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
+sed -i -E '/^\s*(readonly|export const) /s/\bany\b/unknown/g' "$nosimd_out/$OUT_NAME.d.ts"
+if ! cmp -s "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js"; then
+  echo "the no-SIMD build's JS glue differs from the SIMD build's:" >&2
+  diff "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js" | head -20 >&2
+  exit 1
+fi
+mv "$nosimd_out/${OUT_NAME}_bg.wasm" "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm"
+rm -rf "$nosimd_out"
+WASM_OPT_ARGS=${WASM_OPT_ARGS/ --enable-simd/} optimise "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm"
+if node_modules/.bin/wasm-dis "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm" | grep -q 'v128'; then
+  echo "the no-SIMD wasm has SIMD instructions" >&2
+  exit 1
+fi
+raw=$(stat -c %s "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm")
+gz=$(gzip -9 -c "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm" | wc -c)
+echo "no-SIMD wasm: $raw bytes raw, $gz bytes gzip -9"
+
 # The edge's wasm (pkg/edge/): the same crate with EdgeProxy and the receipt
 # signer (feature `edge`), which a page never loads. wasm-bindgen directly,
 # for `--experimental-reset-state-function`: after a trap (out of memory,
@@ -91,8 +123,6 @@ EDGE_DIR="$OUT_DIR/edge"
 # shellcheck disable=SC2086
 cargo build --target wasm32-unknown-unknown "${profile_flag[@]}" --lib $CARGO_ARGS,edge
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-profile_dir=$PROFILE
-[ "$PROFILE" = dev ] && profile_dir=debug
 mkdir -p "$EDGE_DIR"
 wasm-bindgen --target "$TARGET" --out-dir "$EDGE_DIR" --out-name facebridge_edge \
   --experimental-reset-state-function "$target_dir/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
@@ -114,12 +144,12 @@ PY
 # The entries each host resolves (js/entry/): browsers and bundlers get the
 # module ready on import, Node reads the wasm from the package, Workers import
 # it as a module; `facebridge/manual` is wasm-bindgen's own, with `init()`.
-cp js/entry/index.js js/entry/node.js js/entry/workerd.js js/entry/require.cjs "$OUT_DIR/"
+cp js/entry/index.js js/entry/index.d.ts js/entry/node.js js/entry/workerd.js js/entry/simd.js js/entry/require.cjs "$OUT_DIR/"
 python3 - "$OUT_DIR/package.json" <<'PY'
 import json, sys
 p = sys.argv[1]
 m = json.load(open(p))
-types = "./facebridge.d.ts"
+types = "./index.d.ts"
 m["exports"] = {
     ".": {
         "types": types,
@@ -128,9 +158,10 @@ m["exports"] = {
         "require": "./require.cjs",
         "default": "./index.js",
     },
-    "./manual": {"types": types, "default": "./facebridge.js"},
+    "./manual": {"types": "./facebridge.d.ts", "default": "./facebridge.js"},
     "./edge": {"types": "./edge/facebridge_edge.d.ts", "default": "./edge/facebridge_edge.js"},
     "./facebridge_bg.wasm": "./facebridge_bg.wasm",
+    "./facebridge_nosimd_bg.wasm": "./facebridge_nosimd_bg.wasm",
     "./blazeface_back_256.fbnet": "./blazeface_back_256.fbnet",
     "./package.json": "./package.json",
 }
@@ -140,7 +171,7 @@ m["types"] = types
 m["engines"] = {"node": ">=20.16"}
 # The entries initialise the wasm when imported: a bundler must keep them.
 m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./snippets/*"]
-for f in ["index.js", "node.js", "workerd.js", "require.cjs"]:
+for f in ["index.js", "index.d.ts", "node.js", "workerd.js", "simd.js", "require.cjs", "facebridge_nosimd_bg.wasm"]:
     if f not in m["files"]:
         m["files"].append(f)
 json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)

@@ -8,5 +8,8 @@ import { initSync } from "./facebridge.js";
 
 initSync({ module });
 
+/** Workers always run the SIMD build. */
+export const wasmBuild = "simd";
+
 export * from "./facebridge.js";
 export { default } from "./facebridge.js";

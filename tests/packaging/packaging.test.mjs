@@ -45,20 +45,26 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs a script in the throw-away project; its stdout, parsed as JSON. */
-function run(name, source, args = []) {
+function run(name, source, args = [], env = {}) {
   writeFileSync(join(app, name), source);
-  return JSON.parse(execFileSync("node", [name, ...args], { cwd: app, encoding: "utf8" }));
+  return JSON.parse(execFileSync("node", [name, ...args], { cwd: app, encoding: "utf8", env: { ...process.env, ...env } }));
 }
 
 test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", () => {
   const got = run("node.mjs", `
     import { readFileSync } from "node:fs";
-    import { FaceBridge } from "facebridge";
+    import { FaceBridge, wasmBuild } from "facebridge";
     const fb = new FaceBridge();
     const [photo, options] = process.argv.slice(2);
-    console.log(JSON.stringify(await fb.detect(readFileSync(photo), JSON.parse(options))));
+    console.log(JSON.stringify({ wasmBuild, ...(await fb.detect(readFileSync(photo), JSON.parse(options))) }));
   `, [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)]);
+  assert.equal(got.wasmBuild, "simd");
   assertSameFaces(got, expected.selfieDetect.report, "Node, selfie");
+  // The no-SIMD build (what engines without wasm SIMD load): the same faces.
+  const plain = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
+    [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)], { FB_WASM_BUILD: "nosimd" });
+  assert.equal(plain.wasmBuild, "nosimd");
+  assertSameFaces(plain, expected.selfieDetect.report, "Node, selfie, no-SIMD build");
   // The full-range model is read from the installed package on first use.
   const full = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
     [fixture("sample1.jpg"), JSON.stringify(expected.sample1.options)]);
@@ -126,11 +132,12 @@ test("a Worker: bundled with the workerd condition (as wrangler does), run in wo
   }
 });
 
-test("a page bundled by esbuild, in Chromium: ready on import, no init()", async () => {
+test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no-SIMD build too", async () => {
   const src = join(app, "page.js");
   writeFileSync(src, `
-    import { FaceBridge } from "facebridge";
+    import { FaceBridge, wasmBuild } from "facebridge";
     const fb = new FaceBridge();
+    window.wasmBuild = wasmBuild;
     window.detectUrl = async (url, options) =>
       fb.detect(new Uint8Array(await (await fetch(url)).arrayBuffer()), options);
   `);
@@ -142,20 +149,31 @@ test("a page bundled by esbuild, in Chromium: ready on import, no init()", async
   // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
   // (Vite and webpack 5 emit the asset themselves): the wasm and the
   // full-range model go beside the bundle, which is what an esbuild user does.
-  for (const f of ["facebridge_bg.wasm", "blazeface_back_256.fbnet"]) copyFileSync(join(installed, f), join(out, f));
+  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
+    copyFileSync(join(installed, f), join(out, f));
+  }
   copyFileSync(fixture("selfie.jpg"), join(out, "selfie.jpg"));
   writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>');
   const { server, origin } = await serve(out);
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${origin}/index.html`);
-    await page.waitForFunction(() => typeof window.detectUrl === "function", null, { timeout: 20_000 });
-    const got = await page.evaluate((o) => window.detectUrl("/selfie.jpg", o), expected.selfieDetect.options);
-    assertSameFaces(got, expected.selfieDetect.report, "esbuild page in Chromium");
-    assert.deepEqual(errors, []);
+    // As loaded, then with the no-SIMD build forced (what old Safari gets).
+    for (const [query, build] of [["", "simd"], ["?fb-nosimd", "nosimd"]]) {
+      const page = await browser.newPage();
+      const errors = [];
+      const wasm = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname); });
+      await page.goto(`${origin}/index.html${query}`);
+      await page.waitForFunction(() => typeof window.detectUrl === "function", null, { timeout: 20_000 });
+      assert.equal(await page.evaluate(() => window.wasmBuild), build);
+      const got = await page.evaluate((o) => window.detectUrl("/selfie.jpg", o), expected.selfieDetect.options);
+      assertSameFaces(got, expected.selfieDetect.report, `esbuild page in Chromium, ${build}`);
+      assert.deepEqual(errors, []);
+      // One wasm fetched: the build this page runs.
+      assert.deepEqual(wasm, [build === "simd" ? "/facebridge_bg.wasm" : "/facebridge_nosimd_bg.wasm"]);
+      await page.close();
+    }
   } finally {
     await browser.close();
     server.close();
