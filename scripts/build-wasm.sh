@@ -144,6 +144,8 @@ PY
 # The entries each host resolves (js/entry/): browsers and bundlers get the
 # module ready on import, Node reads the wasm from the package, Workers import
 # it as a module; `facebridge/manual` is wasm-bindgen's own, with `init()`.
+# npm shows the package's own README (wasm-pack copied the repository's).
+cp js/README.md "$OUT_DIR/README.md"
 cp js/entry/index.js js/entry/index.d.ts js/entry/node.js js/entry/workerd.js js/entry/simd.js js/entry/require.cjs "$OUT_DIR/"
 python3 - "$OUT_DIR/package.json" <<'PY'
 import json, sys
