@@ -1,16 +1,17 @@
 // The npm package as a user installs it: `npm pack` the built pkg/, install
 // the tarball into a throw-away project, and run a real detection on a
 // fixture photo in each host, with no glue: Node (ESM), CommonJS (a clear
-// refusal), the `manual` entry, a page bundled by esbuild in Chromium (the
-// default entry, ready on import), and a Cloudflare Worker (bundled with
-// esbuild and the `workerd` condition, as wrangler does, then run in
-// workerd). Each must find the faces the native build found.
+// refusal), the `manual` entry, a page bundled by Vite, webpack 5 and
+// esbuild in Chromium (the default entry, ready on import, each with the
+// SIMD and the no-SIMD build), and a Cloudflare Worker (bundled with esbuild
+// and the `workerd` condition, as wrangler does, then run in workerd). Each
+// must find the faces the native build found.
 //
 //   node --test tests/packaging/packaging.test.mjs     (after scripts/build-wasm.sh)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -132,50 +133,96 @@ test("a Worker: bundled with the workerd condition (as wrangler does), run in wo
   }
 });
 
-test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no-SIMD build too", async () => {
-  const src = join(app, "page.js");
-  writeFileSync(src, `
-    import { FaceBridge, wasmBuild } from "facebridge";
-    const fb = new FaceBridge();
-    window.wasmBuild = wasmBuild;
-    window.detectUrl = async (url, options) =>
-      fb.detect(new Uint8Array(await (await fetch(url)).arrayBuffer()), options);
-  `);
-  const out = join(app, "dist-page");
-  await esbuild.build({
-    entryPoints: [src], bundle: true, format: "esm", outdir: out, logLevel: "error",
-    platform: "browser", target: "es2022",
-  });
-  // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
-  // (Vite and webpack 5 emit the asset themselves): the wasm and the
-  // full-range model go beside the bundle, which is what an esbuild user does.
-  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
-    copyFileSync(join(installed, f), join(out, f));
-  }
+/** The page every bundler builds: the package's default entry, no init(). */
+const PAGE = `
+  import { FaceBridge, wasmBuild } from "facebridge";
+  const fb = new FaceBridge();
+  window.wasmBuild = wasmBuild;
+  window.detectUrl = async (url, options) =>
+    fb.detect(new Uint8Array(await (await fetch(url)).arrayBuffer()), options);
+`;
+const HTML = '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>';
+
+/**
+ * Serves a bundled page from `out` to Chromium, as loaded and with the
+ * no-SIMD build forced: the selfie with the short-range model and sample1
+ * with the full-range one (fetched from the bundle's assets) must give the
+ * native faces, with one wasm fetched, the build the page runs.
+ */
+async function checkPage(out, label) {
   copyFileSync(fixture("selfie.jpg"), join(out, "selfie.jpg"));
-  writeFileSync(join(out, "index.html"), '<!doctype html><meta charset="utf-8"><script type="module" src="page.js"></script>');
+  copyFileSync(fixture("sample1.jpg"), join(out, "sample1.jpg"));
   const { server, origin } = await serve(out);
   const browser = await launchChromium();
   try {
-    // As loaded, then with the no-SIMD build forced (what old Safari gets).
     for (const [query, build] of [["", "simd"], ["?fb-nosimd", "nosimd"]]) {
       const page = await browser.newPage();
       const errors = [];
       const wasm = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname); });
+      // Bundlers rename assets (webpack: a hash): the wasm is known by its size.
+      page.on("response", (r) => { if (r.url().endsWith(".wasm")) wasm.push(r.body().then((b) => b.length)); });
       await page.goto(`${origin}/index.html${query}`);
       await page.waitForFunction(() => typeof window.detectUrl === "function", null, { timeout: 20_000 });
-      assert.equal(await page.evaluate(() => window.wasmBuild), build);
-      const got = await page.evaluate((o) => window.detectUrl("/selfie.jpg", o), expected.selfieDetect.options);
-      assertSameFaces(got, expected.selfieDetect.report, `esbuild page in Chromium, ${build}`);
-      assert.deepEqual(errors, []);
-      // One wasm fetched: the build this page runs.
-      assert.deepEqual(wasm, [build === "simd" ? "/facebridge_bg.wasm" : "/facebridge_nosimd_bg.wasm"]);
+      assert.equal(await page.evaluate(() => window.wasmBuild), build, label);
+      const selfie = await page.evaluate((o) => window.detectUrl("/selfie.jpg", o), expected.selfieDetect.options);
+      assertSameFaces(selfie, expected.selfieDetect.report, `${label}, ${build}, selfie`);
+      const doc = await page.evaluate((o) => window.detectUrl("/sample1.jpg", o), expected.sample1.options);
+      assertSameFaces(doc, expected.sample1.report, `${label}, ${build}, sample1 (full range)`);
+      assert.deepEqual(errors, [], label);
+      const want = statSync(join(installed, build === "simd" ? "facebridge_bg.wasm" : "facebridge_nosimd_bg.wasm")).size;
+      assert.deepEqual(await Promise.all(wasm), [want], `${label}: one wasm fetched, the ${build} build`);
       await page.close();
     }
   } finally {
     await browser.close();
     server.close();
   }
+}
+
+test("a page bundled by Vite, in Chromium: the wasm builds and the model emitted as assets", async () => {
+  const { build } = await import("vite");
+  const src = join(app, "vite");
+  mkdirSync(src);
+  writeFileSync(join(src, "page.js"), PAGE);
+  writeFileSync(join(src, "index.html"), HTML);
+  const out = join(app, "dist-vite");
+  await build({
+    root: src, configFile: false, logLevel: "error",
+    build: { outDir: out, target: "es2022", emptyOutDir: true },
+  });
+  await checkPage(out, "Vite");
+});
+
+test("a page bundled by webpack 5, in Chromium: the wasm builds and the model emitted as assets", async () => {
+  const { default: webpack } = await import("webpack");
+  const src = join(app, "page.js");
+  writeFileSync(src, PAGE);
+  const out = join(app, "dist-webpack");
+  const stats = await new Promise((resolve, reject) => webpack({
+    mode: "production", context: app, entry: src, target: "web",
+    output: { path: out, filename: "page.js", module: true, chunkFormat: "module" },
+    experiments: { outputModule: true },
+  }, (e, st) => (e ? reject(e) : resolve(st))));
+  assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
+  writeFileSync(join(out, "index.html"), HTML);
+  await checkPage(out, "webpack");
+});
+
+test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no-SIMD build too", async () => {
+  const src = join(app, "page.js");
+  writeFileSync(src, PAGE);
+  const out = join(app, "dist-esbuild");
+  await esbuild.build({
+    entryPoints: [src], bundle: true, format: "esm", outdir: out, logLevel: "error",
+    platform: "browser", target: "es2022",
+  });
+  // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
+  // (Vite and webpack 5 emit the asset themselves): the wasm builds and the
+  // full-range model go beside the bundle, which is what an esbuild user does.
+  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
+    copyFileSync(join(installed, f), join(out, f));
+  }
+  writeFileSync(join(out, "index.html"), HTML);
+  await checkPage(out, "esbuild");
 });
