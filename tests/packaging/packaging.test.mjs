@@ -3,15 +3,16 @@
 // fixture photo in each host, with no glue: Node (ESM), CommonJS (a clear
 // refusal), the `manual` entry, a page bundled by Vite, webpack 5 and
 // esbuild in Chromium (the default entry, ready on import, each with the
-// SIMD and the no-SIMD build), and a Cloudflare Worker (bundled with esbuild
-// and the `workerd` condition, as wrangler does, then run in workerd). Each
-// must find the faces the native build found.
+// SIMD and the no-SIMD build), and a Cloudflare Worker (bundled by
+// `wrangler deploy --dry-run`, then run in workerd). Each must find the
+// faces the native build found.
 //
 //   node --test tests/packaging/packaging.test.mjs     (after scripts/build-wasm.sh)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,9 +97,8 @@ test("facebridge/manual: wasm-bindgen's own entry, initialised by the caller", (
   assertSameFaces(got, expected.selfieDetect.report, "manual");
 });
 
-test("a Worker: bundled with the workerd condition (as wrangler does), run in workerd", async () => {
-  const src = join(app, "worker.js");
-  writeFileSync(src, `
+test("a Worker: bundled by `wrangler deploy --dry-run`, run in workerd", async () => {
+  writeFileSync(join(app, "worker.js"), `
     import { FaceBridge } from "facebridge";
     const fb = new FaceBridge();
     export default {
@@ -109,14 +109,16 @@ test("a Worker: bundled with the workerd condition (as wrangler does), run in wo
       },
     };
   `);
-  const out = join(app, "dist-worker");
-  // What wrangler's bundler does: esbuild with the workerd conditions, the
-  // .wasm left as a module import and copied beside the bundle.
-  await esbuild.build({
-    entryPoints: [src], bundle: true, format: "esm", outdir: out, logLevel: "error",
-    conditions: ["workerd", "worker", "browser"], platform: "neutral", external: ["*.wasm"],
+  writeFileSync(join(app, "wrangler.toml"), 'name = "fb-pack"\nmain = "worker.js"\ncompatibility_date = "2025-09-01"\n');
+  const out = join(app, "dist-wrangler");
+  // wrangler's own bundling (the workerd condition, the .wasm as a module),
+  // offline: a dry run needs no account.
+  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], {
+    cwd: app, encoding: "utf8", stdio: "pipe",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", HOME: join(dir, "home") },
   });
-  copyFileSync(join(installed, "facebridge_bg.wasm"), join(out, "facebridge_bg.wasm"));
+  const sizes = readdirSync(out).map((f) => `${f} ${statSync(join(out, f)).size} B (gzip ${gzipSync(readFileSync(join(out, f)), { level: 9 }).length})`);
+  console.log(`# wrangler's upload: ${sizes.join(", ")}`);
   const mf = new Miniflare({
     modules: true, modulesRoot: out, scriptPath: join(out, "worker.js"), compatibilityDate: "2025-09-01",
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
