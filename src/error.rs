@@ -143,11 +143,13 @@ pub const CODES: &[&str] = &[
     "NO_FACE",
     "MULTIPLE_FACES",
     "FACE_TOO_SMALL",
+    "FACE_TOO_LARGE",
     "FACE_AT_EDGE",
     "BLURRY",
     "TOO_DARK",
     "TOO_BRIGHT",
     "TILTED",
+    "TURNED",
     "INVALID_OPTIONS",
     "UNAUTHORIZED",
     "QUOTA_EXHAUSTED",
@@ -314,11 +316,13 @@ code_enum! {
         NoFace => "NO_FACE",
         MultipleFaces => "MULTIPLE_FACES",
         FaceTooSmall => "FACE_TOO_SMALL",
+        FaceTooLarge => "FACE_TOO_LARGE",
         FaceAtEdge => "FACE_AT_EDGE",
         Blurry => "BLURRY",
         TooDark => "TOO_DARK",
         TooBright => "TOO_BRIGHT",
         Tilted => "TILTED",
+        Turned => "TURNED",
     }
 }
 

@@ -56,6 +56,9 @@ pub struct FaceQuality {
     pub bright_fraction: f32,
     /// Roll from the eye line, degrees; 0 is upright.
     pub roll_degrees: f32,
+    /// Yaw from the nose between the ears, degrees; 0 faces the camera
+    /// ([`crate::detect::Face::yaw_degrees`]).
+    pub yaw_degrees: f32,
 }
 
 /// Everything the gate looks at, in pixels of the upright original photo.
@@ -83,6 +86,11 @@ pub struct GateConfig {
     /// at arm's length gives 0.3–0.6, so less means the phone is too far away.
     /// Document 0.04: the card portrait is about a quarter of the card's height.
     pub min_face_fraction: f32,
+    /// Largest face relative to the photo's short side. Selfie 0.8: nearer,
+    /// the crop has no room around the face and the phone distorts it (the
+    /// guidance is "move back", not "move closer"). Document 0.6: a face that
+    /// fills the photo is a selfie, not a card.
+    pub max_face_fraction: f32,
     /// Another face counts towards `MULTIPLE_FACES` when it is at least this
     /// share of the main face's size. Selfie 0.4: someone beside or just behind
     /// the user. Document 0.5: ID cards often print a small ghost portrait,
@@ -109,6 +117,14 @@ pub struct GateConfig {
     /// Largest roll in degrees. 20 for a selfie (matchers align for small
     /// tilts), 15 for a document (cards lie flat; more means a skewed shot).
     pub max_roll_degrees: f32,
+    /// Largest yaw in degrees, as [`crate::detect::Face::yaw_degrees`]
+    /// estimates it: the estimate runs high (the test selfie, turned about
+    /// 20°, reads 27°; a face turned about 45° in sample1.jpg reads 67°).
+    /// Selfie 35 (about 25° turned: past it, matchers trained on frontal
+    /// faces lose accuracy and one eye starts to hide). Document 45: card
+    /// portraits are frontal, and the ear points of a small portrait are
+    /// the coarsest.
+    pub max_yaw_degrees: f32,
 }
 
 impl GateConfig {
@@ -117,6 +133,7 @@ impl GateConfig {
             Role::Selfie => GateConfig {
                 min_face_px: 112.0,
                 min_face_fraction: 0.15,
+                max_face_fraction: 0.8,
                 other_face_ratio: 0.4,
                 min_edge_margin: 0.05,
                 min_sharpness: 12.0,
@@ -124,10 +141,12 @@ impl GateConfig {
                 max_luma: 215.0,
                 max_clipped: 0.25,
                 max_roll_degrees: 20.0,
+                max_yaw_degrees: 35.0,
             },
             Role::Document => GateConfig {
                 min_face_px: 48.0,
                 min_face_fraction: 0.04,
+                max_face_fraction: 0.6,
                 other_face_ratio: 0.5,
                 min_edge_margin: 0.0,
                 min_sharpness: 12.0,
@@ -135,6 +154,7 @@ impl GateConfig {
                 max_luma: 215.0,
                 max_clipped: 0.25,
                 max_roll_degrees: 15.0,
+                max_yaw_degrees: 45.0,
             },
         }
     }
@@ -186,6 +206,13 @@ impl GateConfig {
                 self.min_face_fraction,
                 "face too small: move closer",
             ));
+        } else if main > self.max_face_fraction * short {
+            out.push(fail(
+                GateCode::FaceTooLarge,
+                main / short,
+                self.max_face_fraction,
+                "face too close: move back",
+            ));
         }
         let margin = q.edges.min() / main;
         if margin < self.min_edge_margin {
@@ -231,6 +258,14 @@ impl GateConfig {
                 "head tilted: hold your head and the phone upright",
             ));
         }
+        if q.yaw_degrees.abs() > self.max_yaw_degrees {
+            out.push(fail(
+                GateCode::Turned,
+                q.yaw_degrees,
+                self.max_yaw_degrees,
+                "face turned: look straight at the camera",
+            ));
+        }
         out
     }
 }
@@ -265,6 +300,7 @@ pub fn assess(
             dark_fraction,
             bright_fraction,
             roll_degrees: f.roll_degrees(),
+            yaw_degrees: f.yaw_degrees(),
         }
     });
     QualityReport {
@@ -419,6 +455,38 @@ mod tests {
                 Role::Selfie,
                 vec!["FACE_AT_EDGE"],
             ),
+            // Too close is "move back", never "move closer": 0.85 of the
+            // short side for a selfie, 0.65 for a card.
+            (
+                report(vec![face_at(75.0, 75.0, 850.0)], |_| {}),
+                Role::Selfie,
+                vec!["FACE_TOO_LARGE"],
+            ),
+            (
+                report(vec![face_at(100.0, 100.0, 780.0)], |_| {}),
+                Role::Selfie,
+                vec![],
+            ),
+            (
+                report(vec![face_at(100.0, 100.0, 650.0)], |_| {}),
+                Role::Document,
+                vec!["FACE_TOO_LARGE"],
+            ),
+            (
+                report(good(), |q| q.yaw_degrees = -50.0),
+                Role::Selfie,
+                vec!["TURNED"],
+            ),
+            (
+                report(good(), |q| q.yaw_degrees = 30.0),
+                Role::Selfie,
+                vec![],
+            ),
+            (
+                report(good(), |q| q.yaw_degrees = 40.0),
+                Role::Document,
+                vec![],
+            ),
             (
                 report(good(), |q| q.sharpness = 10.0),
                 Role::Selfie,
@@ -477,6 +545,22 @@ mod tests {
         assert!(f.roll_degrees().abs() < 1e-4);
         f.landmarks[1][1] += 40.0; // left eye lower: head leans to its left shoulder
         assert!((f.roll_degrees() - 45.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn yaw_from_the_nose_between_the_ears() {
+        let mut f = face_at(0.0, 0.0, 100.0);
+        assert!(f.yaw_degrees().abs() < 1e-3, "frontal");
+        // The nose three quarters of the way to the subject's left ear: 30°.
+        f.landmarks[2][0] = 75.0;
+        assert!((f.yaw_degrees() - 30.0).abs() < 1e-3);
+        f.landmarks[2][0] = 10.0;
+        assert!(f.yaw_degrees() < -50.0, "towards the right ear");
+        // Past the ear, or ears on one point: clamped, never NaN.
+        f.landmarks[2][0] = 150.0;
+        assert_eq!(f.yaw_degrees(), 90.0);
+        f.landmarks[5] = f.landmarks[4];
+        assert_eq!(f.yaw_degrees(), 0.0);
     }
 
     #[test]

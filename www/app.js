@@ -8,11 +8,13 @@ const WORDS = {
   NO_FACE: "No face found: look straight at the camera, or choose a photo that shows a face.",
   MULTIPLE_FACES: "One person only, please.",
   FACE_TOO_SMALL: "Move closer: the face is too small.",
+  FACE_TOO_LARGE: "Move back: the face is too close.",
   FACE_AT_EDGE: "Centre your face in the frame.",
   BLURRY: "Hold still: the photo is blurred.",
   TOO_DARK: "More light, please.",
   TOO_BRIGHT: "Too bright: move away from the light.",
   TILTED: "Hold your head straight.",
+  TURNED: "Look straight at the camera.",
   IMAGE_EMPTY: "The file is empty.",
   IMAGE_UNREADABLE: "This file could not be read as a photo.",
   UNSUPPORTED_FORMAT: "Use a JPEG, PNG or WebP photo.",
@@ -34,11 +36,13 @@ const CAMERA_HINTS = {
   NO_FACE: "Look at the camera",
   MULTIPLE_FACES: "One person only",
   FACE_TOO_SMALL: "Move closer",
+  FACE_TOO_LARGE: "Move back",
   FACE_AT_EDGE: "Centre your face",
   BLURRY: "Hold still",
   TOO_DARK: "More light, please",
   TOO_BRIGHT: "Too bright",
   TILTED: "Hold your head straight",
+  TURNED: "Look at the camera",
 };
 /** The selfie is taken after this many consecutive passing frames, spanning at least STEADY_MS. */
 const PASSES_TO_CAPTURE = 5;

@@ -148,6 +148,23 @@ impl Face {
         let [lx, ly] = self.landmarks[1];
         (ly - ry).atan2(lx - rx).to_degrees()
     }
+    /// Yaw in degrees from where the nose tip falls between the ears: 0 when
+    /// it is halfway (facing the camera), ±90 when it is over an ear (the
+    /// head as a cylinder); positive when the subject turns towards their
+    /// left (the nose nearer their left ear). Coarse (BlazeFace's ear points
+    /// are the least precise), and enough to tell "look at the camera".
+    pub fn yaw_degrees(&self) -> f32 {
+        let [rx, ry] = self.landmarks[4];
+        let [lx, ly] = self.landmarks[5];
+        let [nx, ny] = self.landmarks[2];
+        let (ex, ey) = (lx - rx, ly - ry);
+        let len2 = ex * ex + ey * ey;
+        let t = ((nx - rx) * ex + (ny - ry) * ey) / len2;
+        if !t.is_finite() {
+            return 0.0; // the ears on one point (or NaN landmarks)
+        }
+        (2.0 * t - 1.0).clamp(-1.0, 1.0).asin().to_degrees()
+    }
 }
 
 /// Whether to tile the frame to find small faces; see the module docs.

@@ -13,11 +13,13 @@ export type FaceBridgeErrorCode =
   | "NO_FACE"
   | "MULTIPLE_FACES"
   | "FACE_TOO_SMALL"
+  | "FACE_TOO_LARGE"
   | "FACE_AT_EDGE"
   | "BLURRY"
   | "TOO_DARK"
   | "TOO_BRIGHT"
   | "TILTED"
+  | "TURNED"
   | "INVALID_OPTIONS"
   | "UNAUTHORIZED"
   | "QUOTA_EXHAUSTED"
@@ -41,11 +43,13 @@ export type GateCode =
   | "NO_FACE"
   | "MULTIPLE_FACES"
   | "FACE_TOO_SMALL"
+  | "FACE_TOO_LARGE"
   | "FACE_AT_EDGE"
   | "BLURRY"
   | "TOO_DARK"
   | "TOO_BRIGHT"
-  | "TILTED";
+  | "TILTED"
+  | "TURNED";
 
 /** What every promise of this package rejects with. */
 export interface FaceBridgeError extends Error {
@@ -192,6 +196,7 @@ export interface DetectOptions {
 export interface GateConfig {
   minFacePx?: number;
   minFaceFraction?: number;
+  maxFaceFraction?: number;
   otherFaceRatio?: number;
   minEdgeMargin?: number;
   minSharpness?: number;
@@ -199,6 +204,7 @@ export interface GateConfig {
   maxLuma?: number;
   maxClipped?: number;
   maxRollDegrees?: number;
+  maxYawDegrees?: number;
 }
 
 export interface PrepareOptions {
@@ -236,6 +242,8 @@ export interface FaceQuality {
   darkFraction: number;
   brightFraction: number;
   rollDegrees: number;
+  /** 0 faces the camera; positive when the subject turns to their left. */
+  yawDegrees: number;
 }
 
 export interface QualityReport {
