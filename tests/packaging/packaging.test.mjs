@@ -73,6 +73,14 @@ test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", 
   assertSameFaces(full, expected.sample1.report, "Node, sample1 (full range)");
 });
 
+test("facebridge/words: the guidance catalog, in the page's language", () => {
+  const got = run("words.mjs", `
+    import { guidance, direction } from "facebridge/words";
+    console.log(JSON.stringify({ ru: guidance("FACE_TOO_LARGE", "ru"), ar: direction("ar") }));
+  `);
+  assert.deepEqual(got, { ru: "Отодвиньтесь дальше", ar: "rtl" });
+});
+
 test("CommonJS: require() fails with a message that says what to do", () => {
   const got = run("require.cjs", `
     try { require("facebridge"); console.log(JSON.stringify({ loaded: true })); }
