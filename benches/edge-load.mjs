@@ -20,7 +20,7 @@
 //
 // Needs what scripts/test.sh builds (pkg/edge/, the simulators, the fixtures)
 // and wrk (apt-get install wrk). Prints Markdown tables.
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,12 +126,25 @@ async function tokens(name, d, n) {
   return file(name, out.join("\n") + "\n");
 }
 
-function wrk(url, conns, { cycle = "v", valid = "-", bombs = "-", payload = bodyFile, headers = [] }) {
+/**
+ * Runs wrk without blocking this process: workerd writes the Worker's log
+ * lines to a pipe this process reads, and a blocked reader (execFileSync)
+ * fills that pipe after about 280 lines, which stalls the Worker itself
+ * (every 60 s run stopped at 279 requests that way).
+ */
+async function wrk(url, conns, { cycle = "v", valid = "-", bombs = "-", payload = bodyFile, headers = [] }) {
   const threads = Math.min(2, conns);
-  const out = execFileSync("wrk", [
+  const child = spawn("wrk", [
     "-t", String(threads), "-c", String(conns), "-d", `${secs}s`, "--timeout", "15s", "-s", luaFile, url, "--",
     String(threads), cycle, valid, bombs, forged, payload, bombFile, oversizeFile, ...headers,
-  ], { encoding: "utf8", maxBuffer: 1 << 24, timeout: (secs + 60) * 1000 });
+  ]);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const status = await new Promise((resolve) => child.on("close", resolve));
+  // A Lua error stops a wrk thread quietly: say so, and fail.
+  if (status !== 0 || err.trim()) throw new Error(`wrk: status ${status}\n${err}`);
   const grab = (re) => {
     const m = out.match(re);
     if (!m) throw new Error(`wrk printed no ${re}:\n${out}`);
@@ -180,7 +193,7 @@ for (const run of runs) {
   }
   const cycle = kind === "mixed" ? "vtvovsvb" : "v";
   const bombs = kind === "mixed" ? await tokens("bombs.txt", bombDigest, Math.ceil(secs * 100 + 100)) : "-";
-  const e = wrk(`${edge.url}/v1/match/aigen`, c, { cycle, valid, bombs, headers: HEADERS });
+  const e = await wrk(`${edge.url}/v1/match/aigen`, c, { cycle, valid, bombs, headers: HEADERS });
   await setMix("");
   const lines = await settle(edge, from, kind === "soak" ? 5000 : 0);
   const after = await simStats();
@@ -189,7 +202,7 @@ for (const run of runs) {
   const mem = Math.max(...lines.map((l) => l.wasmMiB));
   const maxMs = Math.max(...lines.map((l) => l.ms));
   if (kind === "valid") {
-    const s = wrk(`${sim.url}/aiface/face-compare/v1`, c, {
+    const s = await wrk(`${sim.url}/aiface/face-compare/v1`, c, {
       payload: serviceFile, headers: ["content-type", "application/json", "x-aigen-key", secrets.FB_AIGEN_KEY],
     });
     await settle(edge, 0);
