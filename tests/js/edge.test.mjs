@@ -113,14 +113,24 @@ async function post(path, body, { token, origin = ORIGIN, headers = {}, alone = 
 
 function postAlone(url, headers, body) {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", headers, agent: false }, (res) => {
+    const req = httpRequest(url, { method: "POST", headers: { ...headers, "content-length": body.length }, agent: false });
+    let answered = false;
+    req.on("response", (res) => {
+      answered = true;
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers })));
+      res.on("end", () => {
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: res.headers }));
+        req.destroy();
+      });
     });
-    // The edge may answer and close before the body is all sent.
-    req.on("error", (e) => (e.code === "EPIPE" || e.code === "ECONNRESET" ? null : reject(e)));
-    req.end(body);
+    req.on("error", (e) => (answered ? null : reject(e)));
+    // The headers first: the edge refuses from Content-Length before reading
+    // the body, and a body still being written when it closes the
+    // connection could reset the answer away. The body follows only if no
+    // answer came.
+    req.flushHeaders();
+    setTimeout(() => { if (!answered) req.end(body); }, 2000);
   });
 }
 
