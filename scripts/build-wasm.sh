@@ -88,7 +88,8 @@ echo "wasm: $raw bytes raw, $gz bytes gzip -9"
 # module. Its own target directory, so the two builds do not invalidate each
 # other; the same JS glue, checked byte for byte below, so one facebridge.js
 # drives either wasm.
-nosimd_target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/nosimd"
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+nosimd_target="$target_dir/nosimd"
 profile_dir=$PROFILE
 [ "$PROFILE" = dev ] && profile_dir=debug
 # shellcheck disable=SC2086
@@ -97,7 +98,6 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="" cargo build --target wasm32-unk
 nosimd_out=$(mktemp -d)
 wasm-bindgen --target "$TARGET" --out-dir "$nosimd_out" --out-name "$OUT_NAME" \
   "$nosimd_target/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
-sed -i -E '/^\s*(readonly|export const) /s/\bany\b/unknown/g' "$nosimd_out/$OUT_NAME.d.ts"
 if ! cmp -s "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js"; then
   echo "the no-SIMD build's JS glue differs from the SIMD build's:" >&2
   diff "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js" | head -20 >&2
@@ -122,7 +122,6 @@ echo "no-SIMD wasm: $raw bytes raw, $gz bytes gzip -9"
 EDGE_DIR="$OUT_DIR/edge"
 # shellcheck disable=SC2086
 cargo build --target wasm32-unknown-unknown "${profile_flag[@]}" --lib $CARGO_ARGS,edge
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 mkdir -p "$EDGE_DIR"
 wasm-bindgen --target "$TARGET" --out-dir "$EDGE_DIR" --out-name facebridge_edge \
   --experimental-reset-state-function "$target_dir/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"

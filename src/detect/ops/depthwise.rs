@@ -331,19 +331,12 @@ mod tract_op {
 #[cfg(test)]
 mod plain_tests {
     use super::*;
-    use crate::detect::ops::plain::{noise, worst};
+    use crate::detect::ops::plain::{noise, padded, worst};
 
     /// Every tap summed in the plainest loop, padding read as zero.
     fn plain(d: &Depthwise3x3, x: &[f32]) -> Vec<f32> {
         let f = d.f;
-        let at = |c: usize, y: usize, x_: usize| {
-            let (y, x_) = (y.wrapping_sub(f.pad[0]), x_.wrapping_sub(f.pad[2]));
-            if y < f.h && x_ < f.w {
-                x[(c * f.h + y) * f.w + x_]
-            } else {
-                0.0
-            }
-        };
+        let at = |c: usize, y: usize, x_: usize| padded(x, &f, c, y, x_);
         let mut out = Vec::new();
         for c in 0..d.channels {
             for oy in 0..f.oh {

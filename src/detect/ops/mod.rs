@@ -53,6 +53,17 @@ pub(crate) mod plain {
             .collect()
     }
 
+    /// Input `x` (NCHW planes of `f`'s size) at channel `c`, row `y` and
+    /// column `x_` of the zero-padded plane: zero where the padding is.
+    pub(crate) fn padded(x: &[f32], f: &super::Frame, c: usize, y: usize, x_: usize) -> f32 {
+        let (y, x_) = (y.wrapping_sub(f.pad[0]), x_.wrapping_sub(f.pad[2]));
+        if y < f.h && x_ < f.w {
+            x[(c * f.h + y) * f.w + x_]
+        } else {
+            0.0
+        }
+    }
+
     /// The largest difference between two equally long outputs; infinite
     /// where either is NaN (an output the kernel never wrote).
     pub(crate) fn worst(ours: &[f32], plain: &[f32]) -> f32 {

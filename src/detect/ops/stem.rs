@@ -289,7 +289,7 @@ mod tract_op {
 #[cfg(test)]
 mod plain_tests {
     use super::*;
-    use crate::detect::ops::plain::{noise, worst};
+    use crate::detect::ops::plain::{noise, padded, worst};
 
     #[test]
     fn agrees_with_plain_loops() {
@@ -324,14 +324,7 @@ mod plain_tests {
             let x = noise(stem.input_len(), 3);
             let mut ours = vec![f32::NAN; stem.output_len()];
             stem.run(&x, &mut ours);
-            let at = |ci: usize, y: usize, x_: usize| {
-                let (y, x_) = (y.wrapping_sub(pad[0]), x_.wrapping_sub(pad[2]));
-                if y < h && x_ < w {
-                    x[(ci * h + y) * w + x_]
-                } else {
-                    0.0
-                }
-            };
+            let at = |ci: usize, y: usize, x_: usize| padded(&x, &f, ci, y, x_);
             let mut plain = Vec::new();
             for co in 0..cout {
                 for oy in 0..f.oh {
