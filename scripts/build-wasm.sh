@@ -87,9 +87,14 @@ echo "wasm: $raw bytes raw, $gz bytes gzip -9"
 # (js/entry/index.js) picks it when `WebAssembly.validate` refuses a tiny SIMD
 # module. Its own target directory, so the two builds do not invalidate each
 # other; the same JS glue, checked byte for byte below, so one facebridge.js
-# drives either wasm.
+# drives either wasm. The directory is keyed by this checkout's path: the
+# wasm records the crate's root (wasm-bindgen reads its package.json from
+# there), and cargo, judging by mtimes relative to the package, would call a
+# build made in another clone of the same commit fresh.
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-nosimd_target="$target_dir/nosimd"
+nosimd_target="$target_dir/nosimd-$(pwd -P | sha256sum | cut -c1-12)"
+# Other clones' (CI's fresh clones leave one each), once a day old.
+find "$target_dir" -mindepth 1 -maxdepth 1 -name 'nosimd*' ! -path "$nosimd_target" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 profile_dir=$PROFILE
 [ "$PROFILE" = dev ] && profile_dir=debug
 # shellcheck disable=SC2086
