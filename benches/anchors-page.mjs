@@ -28,6 +28,9 @@ async function inputsOf(spec) {
   return out;
 }
 
+/** Each library's detector made ready: `make(spec)` resolves to `detect(jpegBytes) → boxes`. */
+const MAKERS = {};
+
 /** Runs `make()` (load + first detection) for the cold start, then the timed detections and the boxes. */
 async function common(spec, make) {
   const input = await inputsOf(spec);
@@ -37,6 +40,7 @@ async function common(spec, make) {
   const coldStartMs = performance.now() - t0;
   const r = { coldStartMs };
   r.detectFrame640 = await time(spec.runs, () => detect(input.frame));
+  if (spec.detectOnly) return r;
   r.detectSample1 = await time(spec.runs, () => detect(input.samples["sample1.jpg"]));
   r.boxes = {};
   for (const [name, bytes] of Object.entries(input.samples)) r.boxes[name] = await detect(bytes);
@@ -47,10 +51,9 @@ async function common(spec, make) {
 }
 
 /** Our detector on the browser's decoding of the same JPEG (to tell decoder from detector differences). */
-export async function facebridgePixels(spec) {
-  return common(spec, async () => {
-    const pkg = await import("/pkg/facebridge.js");
-    await pkg.default();
+export const facebridgePixels = (spec) => common(spec, () => MAKERS.facebridgePixels(spec));
+MAKERS.facebridgePixels = async (spec) => {
+    const pkg = await import("/pkg/index.js");
     const fb = new pkg.FaceBridge();
     const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
     const canvas = document.createElement("canvas");
@@ -60,29 +63,31 @@ export async function facebridgePixels(spec) {
       const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       return fb.detectPixels(px, canvas.width, canvas.height, opts).faces.map((f) => ({ ...f.box, score: f.score }));
     };
-  });
-}
+};
 
-export async function facebridge(spec) {
-  return common(spec, async () => {
-    const pkg = await import("/pkg/facebridge.js");
-    await pkg.default();
+export const facebridge = (spec) => common(spec, () => MAKERS.facebridge(spec));
+MAKERS.facebridge = async (spec) => {
+    const pkg = await import("/pkg/index.js");
     const fb = new pkg.FaceBridge();
     // Short range, no tiling, the same 0.5 score floor as the anchors.
     const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
     return async (bytes) => (await fb.detect(bytes, opts)).faces.map((f) => ({ ...f.box, score: f.score }));
+};
+
+/** tasks-vision's FaceDetector in video mode, CPU, on the short-range model with metadata. */
+async function tasksVisionDetector(spec) {
+  const vision = await import(`${NM}@mediapipe/tasks-vision/vision_bundle.mjs`);
+  const files = await vision.FilesetResolver.forVisionTasks(`${NM}@mediapipe/tasks-vision/wasm`);
+  return vision.FaceDetector.createFromOptions(files, {
+    baseOptions: { modelAssetPath: spec.tflite, delegate: "CPU" },
+    runningMode: "VIDEO",
+    minDetectionConfidence: 0.5,
   });
 }
 
-export async function tasksVision(spec) {
-  return common(spec, async () => {
-    const vision = await import(`${NM}@mediapipe/tasks-vision/vision_bundle.mjs`);
-    const files = await vision.FilesetResolver.forVisionTasks(`${NM}@mediapipe/tasks-vision/wasm`);
-    const det = await vision.FaceDetector.createFromOptions(files, {
-      baseOptions: { modelAssetPath: spec.tflite, delegate: "CPU" },
-      runningMode: "VIDEO",
-      minDetectionConfidence: 0.5,
-    });
+export const tasksVision = (spec) => common(spec, () => MAKERS.tasksVision(spec));
+MAKERS.tasksVision = async (spec) => {
+    const det = await tasksVisionDetector(spec);
     let ts = 0;
     return async (bytes) => {
       const bmp = await bitmap(bytes);
@@ -93,11 +98,10 @@ export async function tasksVision(spec) {
         score: d.categories[0].score,
       }));
     };
-  });
-}
+};
 
-export async function legacyMediapipe(spec) {
-  return common(spec, async () => {
+export const legacyMediapipe = (spec) => common(spec, () => MAKERS.legacyMediapipe(spec));
+MAKERS.legacyMediapipe = async (spec) => {
     const base = `${NM}@mediapipe/face_detection/`;
     await new Promise((resolve, reject) => {
       const s = document.createElement("script");
@@ -126,11 +130,10 @@ export async function legacyMediapipe(spec) {
         score: d.V?.[0]?.ga ?? null,
       }));
     };
-  });
-}
+};
 
-export async function faceApi(spec) {
-  return common(spec, async () => {
+export const faceApi = (spec) => common(spec, () => MAKERS.faceApi(spec));
+MAKERS.faceApi = async (spec) => {
     const faceapi = await import(`${NM}@vladmandic/face-api/dist/face-api.esm.js`);
     faceapi.tf.setWasmPaths(`${NM}@tensorflow/tfjs-backend-wasm/dist/`);
     await faceapi.tf.setBackend("wasm");
@@ -144,19 +147,17 @@ export async function faceApi(spec) {
       const r = await faceapi.detectAllFaces(canvas, opts);
       return r.map((d) => ({ x: d.box.x, y: d.box.y, w: d.box.width, h: d.box.height, score: d.score }));
     };
-  });
-}
+};
 
 /** 12 MP JPEG → ≤ 2 MB: ours (decode, detection, crop/resize, JPEG search) vs browser-image-compression. */
 export async function compress(spec) {
   const photo = await get(spec.photo12);
   const file = new File([photo], "photo.jpg", { type: "image/jpeg" });
-  const pkg = await import("/pkg/facebridge.js");
-  await pkg.default();
+  const pkg = await import("/pkg/index.js");
   const fb = new pkg.FaceBridge();
   const bic = (await import(`${NM}browser-image-compression/dist/browser-image-compression.mjs`)).default;
   const libURL = `${NM}browser-image-compression/dist/browser-image-compression.js`;
-  const ours = (maxSide) => fb.prepare(photo, { role: "document", maxBytes: 2_000_000, maxSide, enforceGate: false });
+  const ours = (maxSide, maxBytes = 2_000_000) => fb.prepare(photo, { role: "document", maxBytes, maxSide, enforceGate: false });
   const theirs = (maxWidthOrHeight) =>
     bic(file, { maxSizeMB: 2_000_000 / 1048576, maxWidthOrHeight, useWebWorker: false, libURL });
   const r = {};
@@ -170,5 +171,61 @@ export async function compress(spec) {
     bic2048: (await theirs(2048)).size,
     bicNoResize: (await theirs(undefined)).size,
   };
+  // At equal bytes: ours given the budget browser-image-compression's output
+  // came to (it stops at the first size under its own target).
+  r.oursEq2048 = await time(spec.compressRuns, () => ours(2048, r.outBytes.bic2048));
+  r.oursEqNoResize = await time(spec.compressRuns, () => ours(4032, r.outBytes.bicNoResize));
+  const eq = [await ours(2048, r.outBytes.bic2048), await ours(4032, r.outBytes.bicNoResize)];
+  r.outBytes.oursEq2048 = eq[0].bytes.length;
+  r.outBytes.oursEqNoResize = eq[1].bytes.length;
+  r.encodes = { ours2048: (await ours(2048)).report.encodes, oursNoResize: (await ours(4032)).report.encodes,
+    oursEq2048: eq[0].report.encodes, oursEqNoResize: eq[1].report.encodes };
+  return r;
+}
+
+/** One cold start: the library loaded and its first detection on the 640×480 frame (inputs fetched first). */
+export async function coldStart(spec, lib, moreRuns = 0, stayMs = 0) {
+  const frame = await get(spec.frame);
+  const t0 = performance.now();
+  const detect = await MAKERS[lib](spec);
+  await detect(frame);
+  const ms = performance.now() - t0;
+  for (let i = 0; i < moreRuns; i++) await detect(frame);
+  await new Promise((r) => setTimeout(r, stayMs));
+  return ms;
+}
+
+/**
+ * The camera-frame path on the 640×480 frame held as a VideoFrame (what a
+ * camera track gives): ours through `detectFrame`, against `detectPixels` on
+ * pixels already read ("detection alone"), and tasks-vision's
+ * `detectForVideo` on the same frame as an ImageBitmap.
+ */
+export async function cameraFrame(spec, lib) {
+  const bmp = await bitmap(await get(spec.frame));
+  const frame = new VideoFrame(bmp, { timestamp: 0 });
+  const r = {};
+  if (lib === "facebridge") {
+    const pkg = await import("/pkg/index.js");
+    const fb = new pkg.FaceBridge();
+    const opts = { role: "selfie" };
+    const canvas = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
+    const ctx = canvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(frame, 0, 0);
+    const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    r.detectionAlone = await time(spec.runs, () => fb.detectPixels(px, canvas.width, canvas.height, opts));
+    r.detectFrame = await time(spec.runs, () => fb.detectFrame(frame, opts));
+    r.viaCanvas = await time(spec.runs, () => {
+      ctx.drawImage(frame, 0, 0);
+      return fb.detectPixels(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height, opts);
+    });
+  } else {
+    const det = await tasksVisionDetector(spec);
+    let ts = 0;
+    // Its image types have no VideoFrame (it reads `.width`): the frame's ImageBitmap.
+    r.detectFrame = await time(spec.runs, () => det.detectForVideo(bmp, ++ts));
+  }
+  frame.close();
+  bmp.close();
   return r;
 }

@@ -35,6 +35,7 @@ fn main() {
     std::fs::write(dir.join("wall.jpg"), jpeg(&wall, 90)).unwrap();
     write_rust_token(&dir);
     write_hostile_jpegs(&dir);
+    write_camera_clips(&dir, &wall);
 
     let tiled = DetectOptions {
         model: ModelKind::Full,
@@ -74,6 +75,107 @@ fn main() {
         serde_json::to_vec_pretty(&expected).unwrap(),
     )
     .unwrap();
+}
+
+/// Fake-camera clips for the capture tests (Chromium's
+/// `--use-file-for-fake-video-capture`, which loops the file): 640×480 YUV
+/// 4:2:0 at 10 frames/s, made from the test selfie (sample3's middle face).
+fn write_camera_clips(dir: &std::path::Path, wall: &RgbImage) {
+    const W: u32 = 640;
+    const H: u32 = 480;
+    let person = selfie();
+    let face = detect::shared()
+        .detect(
+            &person,
+            &DetectOptions {
+                model: ModelKind::Full,
+                ..Default::default()
+            },
+        )
+        .unwrap()[0]
+        .clone();
+    let face_size = face.bbox.w.max(face.bbox.h);
+    let (fx, fy) = face.bbox.center();
+    // A frame with the person's face `size` px wide, centred at (cx, cy), on grey.
+    let frame = |size: f32, cx: f32, cy: f32| -> RgbImage {
+        let k = size / face_size;
+        let (pw, ph) = (
+            (person.width() as f32 * k).round() as u32,
+            (person.height() as f32 * k).round() as u32,
+        );
+        let scaled = facebridge::image::resize_rgb(&person, pw, ph).unwrap();
+        let (ox, oy) = (cx - fx * k, cy - fy * k);
+        RgbImage::from_fn(W, H, |x, y| {
+            let (sx, sy) = (x as f32 - ox, y as f32 - oy);
+            if sx >= 0.0 && sy >= 0.0 && (sx as u32) < pw && (sy as u32) < ph {
+                *scaled.get_pixel(sx as u32, sy as u32)
+            } else {
+                ::image::Rgb([118, 122, 126])
+            }
+        })
+    };
+    let good = frame(0.36 * H as f32, W as f32 / 2.0, H as f32 * 0.48);
+    let close = frame(0.92 * H as f32, W as f32 / 2.0, H as f32 * 0.5);
+    let two = {
+        let left = frame(0.3 * H as f32, W as f32 * 0.28, H as f32 * 0.45);
+        let right = frame(0.3 * H as f32, W as f32 * 0.72, H as f32 * 0.45);
+        RgbImage::from_fn(W, H, |x, y| {
+            if x < W / 2 {
+                *left.get_pixel(x, y)
+            } else {
+                *right.get_pixel(x, y)
+            }
+        })
+    };
+    let empty = facebridge::image::resize_rgb(wall, W, H).unwrap();
+    let mut too_close_then_back = vec![close; 20];
+    too_close_then_back.extend(std::iter::repeat_n(good.clone(), 60));
+    // One frame looped plays at 30 frames/s; the clip that changes, at 10
+    // (2 s too close, then 6 s at a good distance: 37 MB instead of 110).
+    for (name, frames, fps) in [
+        ("camera-selfie.y4m", vec![good], 30),
+        ("camera-too-close.y4m", too_close_then_back, 10),
+        ("camera-two-faces.y4m", vec![two], 30),
+        ("camera-no-face.y4m", vec![empty], 30),
+    ] {
+        std::fs::write(dir.join(name), y4m(&frames, fps)).unwrap();
+    }
+}
+
+/// A YUV4MPEG2 file (4:2:0, BT.601 studio range, as Chromium's fake camera reads it).
+fn y4m(frames: &[RgbImage], fps: u32) -> Vec<u8> {
+    let (w, h) = frames[0].dimensions();
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for img in frames {
+        out.extend_from_slice(b"FRAME\n");
+        let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(f32::from);
+        for y in 0..h {
+            for x in 0..w {
+                let [r, g, b] = px(x, y);
+                out.push((16.0 + 0.257 * r + 0.504 * g + 0.098 * b).round() as u8);
+            }
+        }
+        // Chroma from the mean of each 2×2 block.
+        let mut u = Vec::new();
+        let mut v = Vec::new();
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                let mut m = [0f32; 3];
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let p = px((x + dx).min(w - 1), (y + dy).min(h - 1));
+                    for c in 0..3 {
+                        m[c] += p[c] / 4.0;
+                    }
+                }
+                let [r, g, b] = m;
+                u.push((128.0 - 0.148 * r - 0.291 * g + 0.439 * b).round() as u8);
+                v.push((128.0 + 0.439 * r - 0.368 * g - 0.071 * b).round() as u8);
+            }
+        }
+        out.extend_from_slice(&u);
+        out.extend_from_slice(&v);
+    }
+    out
 }
 
 /// Progressive JPEGs of flat grey for the edge's memory tests: small files

@@ -23,5 +23,11 @@ await init({
       : new URL("./facebridge_nosimd_bg.wasm", import.meta.url),
 });
 
+import { FaceBridge } from "./facebridge.js";
+import { installFrame } from "./frame.js";
+
+// fb.detectFrame(videoOrFrame, options): js/frame.js.
+installFrame(FaceBridge);
+
 export * from "./facebridge.js";
 export { default } from "./facebridge.js";

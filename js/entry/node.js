@@ -11,5 +11,11 @@ export const wasmBuild = hasSimd(process.env.FB_WASM_BUILD === "nosimd") ? "simd
 const file = wasmBuild === "simd" ? "./facebridge_bg.wasm" : "./facebridge_nosimd_bg.wasm";
 initSync({ module: readFileSync(new URL(file, import.meta.url)) });
 
+import { FaceBridge } from "./facebridge.js";
+import { installFrame } from "./frame.js";
+
+// fb.detectFrame(videoOrFrame, options): js/frame.js.
+installFrame(FaceBridge);
+
 export * from "./facebridge.js";
 export { default } from "./facebridge.js";

@@ -11,5 +11,11 @@ initSync({ module });
 /** Workers always run the SIMD build. */
 export const wasmBuild = "simd";
 
+import { FaceBridge } from "./facebridge.js";
+import { installFrame } from "./frame.js";
+
+// fb.detectFrame(videoOrFrame, options): js/frame.js.
+installFrame(FaceBridge);
+
 export * from "./facebridge.js";
 export { default } from "./facebridge.js";

@@ -100,6 +100,29 @@ pub fn luma(p: &[u8]) -> f32 {
     0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
 }
 
+/// Drops the alpha of RGBA pixels (a camera frame from a canvas or a
+/// `VideoFrame`): four bytes in, three out, into one pre-sized buffer, in
+/// chunks of four pixels so the compiler keeps it branch-free.
+pub fn rgba_to_rgb(rgba: &[u8]) -> Vec<u8> {
+    let n = rgba.len() / 4;
+    let mut out = vec![0u8; n * 3];
+    let mut src = rgba.chunks_exact(16);
+    let mut dst = out.chunks_exact_mut(12);
+    for (s, d) in (&mut src).zip(&mut dst) {
+        for k in 0..4 {
+            d[k * 3..k * 3 + 3].copy_from_slice(&s[k * 4..k * 4 + 3]);
+        }
+    }
+    for (s, d) in src
+        .remainder()
+        .chunks_exact(4)
+        .zip(dst.into_remainder().chunks_exact_mut(3))
+    {
+        d.copy_from_slice(&s[..3]);
+    }
+    out
+}
+
 /// Length of the base64 (standard, padded) encoding of `n` bytes.
 pub fn base64_len(n: usize) -> usize {
     n.div_ceil(3) * 4
@@ -108,6 +131,18 @@ pub fn base64_len(n: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rgba_to_rgb_drops_alpha_at_every_length() {
+        for n in 0..11usize {
+            let rgba: Vec<u8> = (0..n * 4).map(|i| i as u8).collect();
+            let want: Vec<u8> = rgba
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            assert_eq!(rgba_to_rgb(&rgba), want, "{n} pixels");
+        }
+    }
 
     #[test]
     fn iou_table() {

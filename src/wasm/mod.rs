@@ -277,10 +277,7 @@ impl FaceBridge {
             if width == 0 || height == 0 || rgba.len() != n * 4 {
                 return Err(Error::invalid("rgba", "length must be width × height × 4"));
             }
-            let rgb: Vec<u8> = rgba
-                .chunks_exact(4)
-                .flat_map(|p| [p[0], p[1], p[2]])
-                .collect();
+            let rgb = crate::image::rgba_to_rgb(rgba);
             let img = RgbImage::from_raw(width, height, rgb)
                 .ok_or_else(|| Error::invalid("rgba", "size mismatch"))?;
             let r = detect_image(&self.inner.detector, &img, 1.0, None, role, &detect)?;

@@ -49,9 +49,9 @@ impl Depthwise3x3 {
             for (oy, out) in dst.chunks_exact_mut(self.f.ow).enumerate() {
                 let rows = [0, 1, 2].map(|ky| &plane[(oy * self.stride + ky) * pw..][..pw]);
                 if self.stride == 1 {
-                    row::<1>(out, k, self.bias[c], rows);
+                    row_stride1(out, k, self.bias[c], rows);
                 } else {
-                    row::<2>(out, k, self.bias[c], rows);
+                    row_stride2(out, k, self.bias[c], rows);
                 }
             }
         }
@@ -61,6 +61,21 @@ impl Depthwise3x3 {
 /// Output pixels computed together: their sums stay in registers across
 /// the nine taps (two simd128 vectors, one AVX vector).
 const LANES: usize = 8;
+
+// One call per output row, never inlined into `run`: V8 starts a wasm
+// function in its baseline compiler (Liftoff) and swaps in the optimised
+// code only at the function's next call, so a kernel called once per layer
+// would run the whole first detection unoptimised (cold start: 85 ms for
+// the first detection against 6 ms warm). Called per row, it is optimised
+// within the first layers. See docs/design-decisions.md.
+#[inline(never)]
+fn row_stride1(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
+    row::<1>(out, k, bias, rows)
+}
+#[inline(never)]
+fn row_stride2(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
+    row::<2>(out, k, bias, rows)
+}
 
 /// One output row: `out[x] = bias + Σ k[ky][kx] · rows[ky][S·x + kx]`.
 #[inline(always)]

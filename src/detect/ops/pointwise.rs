@@ -70,14 +70,23 @@ impl Pointwise {
             relu: self.relu,
         };
         for p in (0..hw).step_by(PX) {
-            for (ci, dst) in xs.iter_mut().enumerate() {
-                let src = &x[ci * hw + p..][..PX];
-                dst[0].copy_from_slice(&src[..4]);
-                dst[1].copy_from_slice(&src[4..]);
-            }
-            for b in 0..self.cout.div_ceil(CO) {
-                store.put(gemm::block(&self.weights, b, &self.bias, &xs), b, p);
-            }
+            self.pixels(x, p, &mut xs, &mut store);
+        }
+    }
+
+    /// The `PX` pixels from `p` on, every output channel. Never inlined: a
+    /// call per block of pixels lets V8 swap in its optimised code during the
+    /// first detection (see `depthwise::row_stride1`).
+    #[inline(never)]
+    fn pixels(&self, x: &[f32], p: usize, xs: &mut [Pixels], store: &mut Store) {
+        let hw = self.h * self.w;
+        for (ci, dst) in xs.iter_mut().enumerate() {
+            let src = &x[ci * hw + p..][..PX];
+            dst[0].copy_from_slice(&src[..4]);
+            dst[1].copy_from_slice(&src[4..]);
+        }
+        for b in 0..self.cout.div_ceil(CO) {
+            store.put(gemm::block(&self.weights, b, &self.bias, xs), b, p);
         }
     }
 }

@@ -60,20 +60,30 @@ impl Stem {
             relu: self.relu,
         };
         for oy in 0..self.f.oh {
-            for ox in (0..self.f.ow).step_by(PX) {
-                // Output column ox + i reads padded column 2(ox + i) + kx.
-                for (t, dst) in xs.iter_mut().enumerate() {
-                    let (ci, ky, kx) = (t / (self.k * self.k), t / self.k % self.k, t % self.k);
-                    let plane = if kx % 2 == 0 { &even } else { &odd };
-                    let row = (ci * ph + 2 * oy + ky) * half;
-                    let src = &plane[row + ox + kx / 2..][..PX];
-                    dst[0].copy_from_slice(&src[..4]);
-                    dst[1].copy_from_slice(&src[4..]);
-                }
-                for b in 0..self.cout.div_ceil(CO) {
-                    let acc = gemm::block(&self.weights, b, &self.bias, &xs);
-                    store.put(acc, b, oy * self.f.ow + ox);
-                }
+            self.output_row(oy, [&even, &odd], &mut xs, &mut store);
+        }
+    }
+
+    /// Output row `oy`. Never inlined: a call per row lets V8 swap in its
+    /// optimised code during the first detection (see
+    /// `depthwise::row_stride1`).
+    #[inline(never)]
+    fn output_row(&self, oy: usize, planes: [&[f32]; 2], xs: &mut [Pixels], store: &mut Store) {
+        let ph = self.f.padded_h();
+        let half = self.f.padded_w().div_ceil(2);
+        for ox in (0..self.f.ow).step_by(PX) {
+            // Output column ox + i reads padded column 2(ox + i) + kx.
+            for (t, dst) in xs.iter_mut().enumerate() {
+                let (ci, ky, kx) = (t / (self.k * self.k), t / self.k % self.k, t % self.k);
+                let plane = planes[kx % 2];
+                let row = (ci * ph + 2 * oy + ky) * half;
+                let src = &plane[row + ox + kx / 2..][..PX];
+                dst[0].copy_from_slice(&src[..4]);
+                dst[1].copy_from_slice(&src[4..]);
+            }
+            for b in 0..self.cout.div_ceil(CO) {
+                let acc = gemm::block(&self.weights, b, &self.bias, xs);
+                store.put(acc, b, oy * self.f.ow + ox);
             }
         }
     }

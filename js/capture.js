@@ -1,0 +1,363 @@
+// facebridge/capture: the capture controller: camera, detection loop,
+// guidance, auto-capture. Headless: it draws nothing; the page shows the
+// video and the words. Importing it adds `capture` to FaceBridge; nothing
+// here touches window or navigator at import.
+//
+//   import { FaceBridge } from "facebridge";
+//   import "facebridge/capture";
+//   const cap = await new FaceBridge().capture({ role: "selfie", video: document.querySelector("video") });
+//   cap.addEventListener("state", (e) => hint.textContent = e.detail.message ?? "");
+//   const photo = await cap.result;      // what prepare() returns, at full camera resolution
+//
+// docs/capture.md has the states, the options and the steadiness rule.
+// The class from wasm-bindgen's glue, which every entry re-exports: importing
+// it loads no wasm, so this module imports anywhere (Node, server rendering).
+import { FaceBridge } from "./facebridge.js";
+import { guidance as wordsFor } from "./words.js";
+
+const DEFAULTS = {
+  role: "selfie",
+  /** The gate must pass, with the face steady, this long before the photo is taken. */
+  steadyMs: 800,
+  /** …and over at least this many detected frames. */
+  steadyFrames: 4,
+  /** A new guidance code is shown only after this many frames in a row (no flicker). */
+  holdFrames: 3,
+  /** Take the photo by itself once steady; false: only `cap.capture()` takes it. */
+  autoCapture: true,
+  /** Detection in a module worker when the engine has them; false: on this thread. */
+  worker: true,
+  /** Stop the camera once the photo is taken. */
+  stopAfterCapture: true,
+};
+
+/** Face movement between two frames that still counts as steady, relative to the face's size. */
+const STEADY_MOVE = 0.06;
+const STEADY_RESIZE = 0.08;
+
+class CaptureError extends Error {
+  constructor(code, message, cause) {
+    super(message, cause ? { cause } : undefined);
+    this.name = "FaceBridgeError";
+    this.code = code;
+  }
+}
+
+/** Detection off the main thread: one frame in flight, answers matched by id. */
+class WorkerDetector {
+  static async start() {
+    const w = new Worker(new URL("./capture-worker.js", import.meta.url), { type: "module" });
+    try {
+      await new Promise((resolve, reject) => {
+        w.onmessage = (e) => (e.data?.ready ? resolve() : undefined);
+        w.onerror = (e) => reject(new CaptureError("WORKER_FAILED", e.message || "the detection worker did not start"));
+        setTimeout(() => reject(new CaptureError("WORKER_FAILED", "the detection worker did not start in 10 s")), 10_000);
+      });
+    } catch (e) {
+      w.terminate();
+      throw e;
+    }
+    return new WorkerDetector(w);
+  }
+  constructor(w) {
+    this.w = w;
+    this.next = 0;
+    this.pending = new Map();
+    w.onmessage = ({ data }) => {
+      const p = this.pending.get(data.id);
+      if (!p) return;
+      this.pending.delete(data.id);
+      if (data.error) p.reject(Object.assign(new CaptureError(data.error.code, data.error.message)));
+      else p.resolve(data.report);
+    };
+    w.onerror = (e) => {
+      for (const p of this.pending.values()) p.reject(new CaptureError("WORKER_FAILED", e.message || "the detection worker failed"));
+      this.pending.clear();
+    };
+  }
+  async detect(video, options) {
+    const frame = typeof VideoFrame !== "undefined"
+      ? new VideoFrame(video, { timestamp: Math.round(performance.now() * 1000) })
+      : await createImageBitmap(video);
+    const id = ++this.next;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.w.postMessage({ id, frame, options }, [frame]);
+    });
+  }
+  close() {
+    this.w.terminate();
+  }
+}
+
+/** Detection on this thread (no module workers, or `worker: false`). */
+class InlineDetector {
+  constructor(fb) {
+    this.fb = fb;
+  }
+  detect(video, options) {
+    return this.fb.detectFrame(video, options);
+  }
+  close() {}
+}
+
+function nextFrame(video) {
+  return new Promise((resolve) => {
+    if (typeof video.requestVideoFrameCallback === "function") video.requestVideoFrameCallback(() => resolve());
+    else if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => resolve());
+    else setTimeout(resolve, 33);
+  });
+}
+
+/**
+ * A capture session. Events: `state` (every detected frame), `capture`
+ * (the prepared photo), `error`. Also an async iterator of states.
+ */
+export class Capture extends EventTarget {
+  constructor(fb, options) {
+    super();
+    this.fb = fb;
+    this.options = { ...DEFAULTS, ...options };
+    this.video = null;
+    this.stream = null;
+    this.closed = false;
+    this.capturing = false;
+    this.state = null;
+    this._shown = null; // guidance code on screen
+    this._candidate = { code: undefined, frames: 0 };
+    this._passSince = null;
+    this._passFrames = 0;
+    this._prev = null;
+    this._fps = 0;
+    this._last = 0;
+    this._waiters = [];
+    this.result = new Promise((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+    this.result.catch(() => {}); // rejected on close(); an unobserved rejection is not an error
+    this._onVisibility = () => this._visibility();
+  }
+
+  /** Opens the camera and starts detection; resolves once frames flow. */
+  async open() {
+    const o = this.options;
+    if (typeof navigator === "undefined" || !navigator.mediaDevices?.getUserMedia) {
+      throw new CaptureError("CAMERA_UNAVAILABLE", "this page has no camera access (no navigator.mediaDevices: not a secure context?)");
+    }
+    this.video = o.video ?? Object.assign(document.createElement("video"), { muted: true, playsInline: true });
+    this.video.muted = true;
+    this.video.playsInline = true;
+    await this._startCamera();
+    const workers = o.worker && typeof Worker !== "undefined";
+    try {
+      this.detector = workers ? await WorkerDetector.start() : new InlineDetector(this.fb);
+    } catch {
+      // No module workers (or the worker could not load): this thread.
+      this.detector = new InlineDetector(this.fb);
+    }
+    this.usesWorker = this.detector instanceof WorkerDetector;
+    document.addEventListener?.("visibilitychange", this._onVisibility);
+    this._loop();
+    return this;
+  }
+
+  async _startCamera() {
+    const o = this.options;
+    const video = o.deviceId
+      ? { deviceId: { exact: o.deviceId } }
+      : { facingMode: o.role === "document" ? "environment" : "user" };
+    // The photo is taken from the camera's frames: ask for more than the
+    // detection needs (prepare scales it to the service's limits).
+    Object.assign(video, { width: { ideal: o.role === "document" ? 1920 : 1280 }, height: { ideal: o.role === "document" ? 1080 : 720 } });
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+    } catch (e) {
+      const code = e?.name === "NotAllowedError" ? "CAMERA_DENIED" : "CAMERA_UNAVAILABLE";
+      throw new CaptureError(code, `the camera could not be opened: ${e?.message ?? e}`, e);
+    }
+    this.video.srcObject = this.stream;
+    await this.video.play();
+  }
+
+  _stopCamera() {
+    for (const t of this.stream?.getTracks() ?? []) t.stop();
+    this.stream = null;
+    if (this.video) this.video.srcObject = null;
+  }
+
+  async _visibility() {
+    if (this.closed || this.capturing) return;
+    if (document.visibilityState === "hidden") {
+      this._stopCamera();
+      this._emitState({ paused: true });
+    } else if (!this.stream && !this._done) {
+      try {
+        await this._startCamera();
+        this._loop();
+      } catch (e) {
+        this._fail(e);
+      }
+    }
+  }
+
+  async _loop() {
+    if (this._looping) return;
+    this._looping = true;
+    try {
+      while (!this.closed && this.stream && !this._done) {
+        await nextFrame(this.video);
+        if (this.closed || !this.stream || this.capturing || !(this.video.videoWidth > 0)) continue;
+        let report;
+        try {
+          report = await this.detector.detect(this.video, { role: this.options.role });
+        } catch (e) {
+          if (this.closed || !this.stream) break;
+          this._fail(e);
+          break;
+        }
+        this._frame(report);
+      }
+    } finally {
+      this._looping = false;
+    }
+  }
+
+  _frame(report) {
+    const now = performance.now();
+    if (this._last) {
+      const inst = 1000 / Math.max(1, now - this._last);
+      this._fps = this._fps ? this._fps * 0.8 + inst * 0.2 : inst;
+    }
+    this._last = now;
+    const face = report.faces[0] ?? null;
+    const steady = !!face && !!this._prev && isSteady(this._prev, face);
+    this._prev = face;
+    const gate = report.gate.map((g) => g.code);
+    // What the person should do now: the gate's first failure, or "hold
+    // still" while the face still moves; null when all is well.
+    const raw = gate[0] ?? (steady ? null : face ? "BLURRY" : "NO_FACE");
+    if (raw === this._candidate.code) this._candidate.frames++;
+    else this._candidate = { code: raw, frames: 1 };
+    if (this._shown === undefined || this._candidate.frames >= this.options.holdFrames || this.state === null) {
+      this._shown = this._candidate.code;
+    }
+    const passing = gate.length === 0 && steady;
+    if (passing) {
+      this._passSince ??= now;
+      this._passFrames++;
+    } else {
+      this._passSince = null;
+      this._passFrames = 0;
+    }
+    const heldMs = this._passSince === null ? 0 : now - this._passSince;
+    const progress = passing ? Math.min(1, heldMs / this.options.steadyMs) : 0;
+    this._emitState({ report, faces: report.faces, gate, steady, progress });
+    if (this.options.autoCapture && passing && heldMs >= this.options.steadyMs && this._passFrames >= this.options.steadyFrames) {
+      this.capture().catch(() => {});
+    }
+  }
+
+  _emitState(extra) {
+    const code = this._shown ?? null;
+    this.state = {
+      faces: [],
+      gate: [],
+      steady: false,
+      progress: 0,
+      paused: false,
+      ...extra,
+      guidance: code,
+      message: code ? wordsFor(code, this.options.lang) : null,
+      fps: Math.round(this._fps * 10) / 10,
+      usesWorker: !!this.usesWorker,
+    };
+    this.dispatchEvent(new CustomEvent("state", { detail: this.state }));
+    for (const w of this._waiters.splice(0)) w(this.state);
+  }
+
+  _fail(e) {
+    const err = e instanceof Error ? e : new CaptureError("CAPTURE_FAILED", String(e));
+    this.dispatchEvent(new CustomEvent("error", { detail: err }));
+  }
+
+  /**
+   * Takes the photo now, at the camera's full resolution, and prepares it
+   * (`prepare(photo, { role, ...options.prepare })`). Rejects with the
+   * gate's error when the full-resolution photo fails it; detection goes on.
+   */
+  async capture() {
+    if (this.capturing) return this.result;
+    if (this.closed || !this.stream) throw new CaptureError("CAMERA_UNAVAILABLE", "the camera is not open");
+    this.capturing = true;
+    try {
+      const v = this.video;
+      const w = v.videoWidth, h = v.videoHeight;
+      const canvas = typeof OffscreenCanvas !== "undefined"
+        ? new OffscreenCanvas(w, h)
+        : Object.assign(document.createElement("canvas"), { width: w, height: h });
+      canvas.getContext("2d").drawImage(v, 0, 0, w, h);
+      const blob = canvas.convertToBlob
+        ? await canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 })
+        : await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.95));
+      const prepared = await this.fb.prepare(blob, { role: this.options.role, ...this.options.prepare });
+      this._done = true;
+      if (this.options.stopAfterCapture) this._stopCamera();
+      this._resolve(prepared);
+      this.dispatchEvent(new CustomEvent("capture", { detail: prepared }));
+      for (const w of this._waiters.splice(0)) w(null); // the iterator ends
+      return prepared;
+    } catch (e) {
+      // The full-resolution photo failed the gate (or could not be read):
+      // start the steadiness count again.
+      this._passSince = null;
+      this._passFrames = 0;
+      this._fail(e);
+      throw e;
+    } finally {
+      this.capturing = false;
+    }
+  }
+
+  /** Stops the camera and the detection; `result` rejects if no photo was taken. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this._stopCamera();
+    this.detector?.close();
+    document.removeEventListener?.("visibilitychange", this._onVisibility);
+    this._reject(new CaptureError("CAPTURE_CLOSED", "the capture was closed before a photo was taken"));
+    for (const w of this._waiters.splice(0)) w(null);
+  }
+
+  /** The states, one per detected frame, until the photo is taken or the capture closed. */
+  async *[Symbol.asyncIterator]() {
+    while (!this.closed && !this._done) {
+      const s = await new Promise((r) => this._waiters.push(r));
+      if (s === null) return;
+      yield s;
+    }
+  }
+}
+
+function isSteady(a, b) {
+  const size = Math.max(a.box.w, a.box.h, 1);
+  const dx = a.box.x + a.box.w / 2 - (b.box.x + b.box.w / 2);
+  const dy = a.box.y + a.box.h / 2 - (b.box.y + b.box.h / 2);
+  return Math.hypot(dx, dy) < STEADY_MOVE * size && Math.abs(Math.max(b.box.w, b.box.h) - size) < STEADY_RESIZE * size;
+}
+
+/** Opens the camera and starts a capture with `fb` (also `fb.capture(options)`). */
+export function capture(fb, options) {
+  return new Capture(fb, options).open();
+}
+
+if (!FaceBridge.prototype.capture) {
+  Object.defineProperty(FaceBridge.prototype, "capture", {
+    configurable: true,
+    writable: true,
+    value: function (options) {
+      return capture(this, options);
+    },
+  });
+}
