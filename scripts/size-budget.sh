@@ -11,7 +11,7 @@ budget=$(python3 -c 'import tomllib; print(tomllib.load(open("wasm-pack.toml","r
 gz() { gzip -9 -c "$1" | wc -c; }
 js=0
 while IFS= read -r f; do js=$((js + $(gz "$f"))); done < <(
-  { echo pkg/facebridge.js; echo pkg/index.js; echo pkg/simd.js; find pkg/snippets -name '*.js'; } | sort)
+  { echo pkg/facebridge.js; echo pkg/index.js; echo pkg/simd.js; echo pkg/frame.js; find pkg/snippets -name '*.js'; } | sort)
 status=0
 for build in simd nosimd; do
   file=pkg/facebridge_bg.wasm
