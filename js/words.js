@@ -90,6 +90,73 @@ const WORDS = {
   },
 };
 
+/**
+ * The capture component's own words (buttons, states), by key. Replaced
+ * like the guidance, with `setWords(lang, { START: "…" })`.
+ */
+const LABELS = {
+  en: {
+    START: "Start the camera",
+    TAKE: "Take the photo",
+    RETAKE: "Take it again",
+    STARTING: "Starting the camera…",
+    HOLD: "Good. Hold still",
+    DONE: "Photo taken",
+    CAMERA_DENIED: "The camera is blocked. Allow it in the browser's settings.",
+    CAMERA_UNAVAILABLE: "No camera could be opened.",
+  },
+  ru: {
+    START: "Включить камеру",
+    TAKE: "Сделать снимок",
+    RETAKE: "Переснять",
+    STARTING: "Включаем камеру…",
+    HOLD: "Хорошо. Не двигайтесь",
+    DONE: "Снимок сделан",
+    CAMERA_DENIED: "Доступ к камере запрещён. Разрешите его в настройках браузера.",
+    CAMERA_UNAVAILABLE: "Не удалось открыть камеру.",
+  },
+  kk: {
+    START: "Камераны қосу",
+    TAKE: "Суретке түсіру",
+    RETAKE: "Қайта түсіру",
+    STARTING: "Камера қосылуда…",
+    HOLD: "Жақсы. Қозғалмаңыз",
+    DONE: "Сурет түсірілді",
+    CAMERA_DENIED: "Камераға рұқсат жоқ. Браузер баптауларынан рұқсат беріңіз.",
+    CAMERA_UNAVAILABLE: "Камераны ашу мүмкін болмады.",
+  },
+  ar: {
+    START: "تشغيل الكاميرا",
+    TAKE: "التقط الصورة",
+    RETAKE: "أعد الالتقاط",
+    STARTING: "جارٍ تشغيل الكاميرا…",
+    HOLD: "جيد. لا تتحرك",
+    DONE: "تم التقاط الصورة",
+    CAMERA_DENIED: "الكاميرا محظورة. اسمح بها من إعدادات المتصفح.",
+    CAMERA_UNAVAILABLE: "تعذّر فتح الكاميرا.",
+  },
+  vi: {
+    START: "Bật camera",
+    TAKE: "Chụp ảnh",
+    RETAKE: "Chụp lại",
+    STARTING: "Đang bật camera…",
+    HOLD: "Tốt. Giữ yên",
+    DONE: "Đã chụp ảnh",
+    CAMERA_DENIED: "Camera bị chặn. Hãy cho phép trong cài đặt trình duyệt.",
+    CAMERA_UNAVAILABLE: "Không mở được camera.",
+  },
+  th: {
+    START: "เปิดกล้อง",
+    TAKE: "ถ่ายภาพ",
+    RETAKE: "ถ่ายใหม่",
+    STARTING: "กำลังเปิดกล้อง…",
+    HOLD: "ดีมาก อยู่นิ่ง ๆ",
+    DONE: "ถ่ายภาพแล้ว",
+    CAMERA_DENIED: "กล้องถูกบล็อก โปรดอนุญาตในการตั้งค่าเบราว์เซอร์",
+    CAMERA_UNAVAILABLE: "เปิดกล้องไม่ได้",
+  },
+};
+
 /** The integrator's words, by language, over the shipped ones. */
 const overrides = {};
 
@@ -119,6 +186,12 @@ export function guidance(code, lang) {
   return overrides[l]?.[code] ?? WORDS[l]?.[code] ?? overrides.en?.[code] ?? WORDS.en[code] ?? String(code);
 }
 
+/** A label of the capture component (`LABELS` keys: START, TAKE, …), in `lang`. */
+export function label(key, lang) {
+  const l = language(lang);
+  return overrides[l]?.[key] ?? LABELS[l]?.[key] ?? overrides.en?.[key] ?? LABELS.en[key] ?? String(key);
+}
+
 /**
  * Replaces some or all words of a language (a shipped one, or a new one);
  * `{ dir: "rtl" }` for a new right-to-left language.
@@ -132,3 +205,6 @@ export function setWords(lang, words, { dir } = {}) {
 
 /** Every code with shipped words. */
 export const CODES = Object.keys(WORDS.en);
+
+/** Every label key of the capture component. */
+export const LABEL_KEYS = Object.keys(LABELS.en);

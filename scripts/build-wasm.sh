@@ -151,7 +151,7 @@ PY
 # npm shows the package's own README (wasm-pack copied the repository's).
 cp js/README.md "$OUT_DIR/README.md"
 cp js/entry/index.js js/entry/index.d.ts js/entry/node.js js/entry/workerd.js js/entry/simd.js js/entry/require.cjs "$OUT_DIR/"
-cp js/words.js js/words.d.ts js/frame.js js/capture.js js/capture.d.ts js/capture-worker.js "$OUT_DIR/"
+cp js/words.js js/words.d.ts js/frame.js js/capture.js js/capture.d.ts js/capture-worker.js js/element.js js/element.d.ts "$OUT_DIR/"
 python3 - "$OUT_DIR/package.json" <<'PY'
 import json, sys
 p = sys.argv[1]
@@ -169,6 +169,7 @@ m["exports"] = {
     "./edge": {"types": "./edge/facebridge_edge.d.ts", "default": "./edge/facebridge_edge.js"},
     "./words": {"types": "./words.d.ts", "default": "./words.js"},
     "./capture": {"types": "./capture.d.ts", "default": "./capture.js"},
+    "./element": {"types": "./element.d.ts", "default": "./element.js"},
     "./facebridge_bg.wasm": "./facebridge_bg.wasm",
     "./facebridge_nosimd_bg.wasm": "./facebridge_nosimd_bg.wasm",
     "./blazeface_back_256.fbnet": "./blazeface_back_256.fbnet",
@@ -179,10 +180,10 @@ m["module"] = "./index.js"
 m["types"] = types
 m["engines"] = {"node": ">=20.16"}
 # The entries initialise the wasm when imported: a bundler must keep them.
-m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./capture.js", "./capture-worker.js", "./snippets/*"]
+m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./capture.js", "./capture-worker.js", "./element.js", "./snippets/*"]
 for f in ["index.js", "index.d.ts", "node.js", "workerd.js", "simd.js", "require.cjs", "facebridge_nosimd_bg.wasm",
           "words.js", "words.d.ts", "frame.js",
-          "capture.js", "capture.d.ts", "capture-worker.js"]:
+          "capture.js", "capture.d.ts", "capture-worker.js", "element.js", "element.d.ts"]:
     if f not in m["files"]:
         m["files"].append(f)
 json.dump(m, open(p, "w"), indent=2, ensure_ascii=False)

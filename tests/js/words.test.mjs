@@ -46,3 +46,17 @@ test("the integrator's words win, and a new language can be added", () => {
   assert.equal(guidance("BLURRY", "fa"), "Hold still", "falls back to English");
   assert.equal(direction("fa"), "rtl");
 });
+
+test("the capture component's labels exist in every shipped language and can be replaced", () => {
+  const { LABEL_KEYS, label } = words;
+  for (const lang of LANGUAGES) {
+    for (const key of LABEL_KEYS) {
+      const w = label(key, lang);
+      assert.ok(w && w !== key, `${lang} ${key}`);
+      if (lang !== "en") assert.notEqual(w, label(key, "en"), `${lang} ${key} is still English`);
+    }
+  }
+  setWords("kk", { TAKE: "Түсіру" });
+  assert.equal(label("TAKE", "kk-KZ"), "Түсіру");
+  assert.equal(label("UNKNOWN_KEY", "ru"), "UNKNOWN_KEY");
+});

@@ -190,18 +190,23 @@ async function checkPage(out, label) {
   }
 }
 
-test("a page bundled by Vite, in Chromium: the wasm builds and the model emitted as assets", async () => {
+/** Builds `page` (and HTML) with Vite into `dist-<name>`; its path. */
+async function viteBuild(name, page, config = {}) {
   const { build } = await import("vite");
-  const src = join(app, "vite");
+  const src = join(app, name);
   mkdirSync(src);
-  writeFileSync(join(src, "page.js"), PAGE);
+  writeFileSync(join(src, "page.js"), page);
   writeFileSync(join(src, "index.html"), HTML);
-  const out = join(app, "dist-vite");
+  const out = join(app, `dist-${name}`);
   await build({
     root: src, configFile: false, logLevel: "error",
-    build: { outDir: out, target: "es2022", emptyOutDir: true },
+    build: { outDir: out, target: "es2022", emptyOutDir: true }, ...config,
   });
-  await checkPage(out, "Vite");
+  return out;
+}
+
+test("a page bundled by Vite, in Chromium: the wasm builds and the model emitted as assets", async () => {
+  await checkPage(await viteBuild("vite", PAGE), "Vite");
 });
 
 test("a page bundled by webpack 5, in Chromium: the wasm builds and the model emitted as assets", async () => {
@@ -235,4 +240,70 @@ test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no
   }
   writeFileSync(join(out, "index.html"), HTML);
   await checkPage(out, "esbuild");
+});
+
+test("facebridge/element and facebridge/capture import in Node from the installed package (server rendering)", () => {
+  const got = run("ssr.mjs", `
+    const el = await import("facebridge/element");
+    const cap = await import("facebridge/capture");
+    console.log(JSON.stringify({ el: typeof el.FaceBridgeCaptureElement, cap: typeof cap.capture }));
+  `);
+  assert.deepEqual(got, { el: "function", cap: "function" });
+});
+
+/** A page with <facebridge-capture autostart>: what the capture and the first guidance said. */
+const ELEMENT_PAGE = `
+  import "facebridge/element";
+  const el = document.createElement("facebridge-capture");
+  el.setAttribute("autostart", "");
+  el.addEventListener("guidance", (e) => { window.usesWorker ??= e.detail.state.usesWorker; });
+  el.addEventListener("capture", (e) => { window.captured = { bytes: e.detail.bytes.length, width: e.detail.report.width }; });
+  el.addEventListener("error", (e) => { window.errors = [...(window.errors ?? []), e.detail.code]; });
+  document.body.append(el);
+`;
+
+/** Serves a bundled element page to Chromium with the fake camera on the test selfie. */
+async function checkElementPage(out, label) {
+  const { server, origin } = await serve(out);
+  const browser = await launchChromium(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    `--use-file-for-fake-video-capture=${fixture("camera-selfie.y4m")}`]);
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    const log = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => log.push(m.text()));
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction(() => window.captured, null, { timeout: 30_000 }).catch(async (e) => {
+      const said = await page.evaluate(() => document.querySelector("facebridge-capture")?.shadowRoot.querySelector(".message").textContent);
+      throw new Error(`${label}: no capture in 30 s; the element said "${said}"; console: ${log.join(" | ")}; errors: ${errors}`, { cause: e });
+    });
+    const got = await page.evaluate(() => ({ captured: window.captured, usesWorker: window.usesWorker }));
+    assert.ok(got.captured.bytes > 10_000, `${label}: ${JSON.stringify(got)}`);
+    assert.deepEqual(errors, [], label);
+    return got;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+test("the capture element bundled by Vite (detection in the emitted worker) and by esbuild (on the page): a selfie captured", async () => {
+  // The detection worker is an ES module with top-level await: Vite's
+  // default worker format (iife) cannot hold it.
+  const out = await viteBuild("vite-element", ELEMENT_PAGE, { worker: { format: "es" } });
+  assert.equal((await checkElementPage(out, "Vite")).usesWorker, true, "Vite: detection in the worker");
+
+  const esOut = join(app, "dist-esbuild-element");
+  mkdirSync(join(app, "esbuild-element"));
+  writeFileSync(join(app, "esbuild-element", "page.js"), ELEMENT_PAGE);
+  await esbuild.build({
+    entryPoints: [join(app, "esbuild-element", "page.js")], bundle: true, format: "esm", outdir: esOut, logLevel: "error",
+    platform: "browser", target: "es2022",
+  });
+  // esbuild leaves `new URL("./capture-worker.js", import.meta.url)` as it
+  // is: without the worker's files beside the bundle, detection runs on the page.
+  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm"]) copyFileSync(join(installed, f), join(esOut, f));
+  writeFileSync(join(esOut, "index.html"), HTML);
+  assert.equal((await checkElementPage(esOut, "esbuild")).usesWorker, false, "esbuild, no worker file: on the page");
 });
