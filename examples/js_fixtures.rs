@@ -132,7 +132,14 @@ fn write_camera_clips(dir: &std::path::Path, wall: &RgbImage) {
     too_close_then_back.extend(std::iter::repeat_n(good.clone(), 60));
     // One frame looped plays at 30 frames/s; the clip that changes, at 10
     // (2 s too close, then 6 s at a good distance: 37 MB instead of 110).
+    // Document capture: the made-up ID card (the selfie's face as its
+    // portrait) held at an angle over a table, and the same with glare.
+    let card = id_card();
+    let held = card_scene(W, H, CARD_CORNERS, &card, false);
+    let glare = card_scene(W, H, CARD_CORNERS, &card, true);
     for (name, frames, fps) in [
+        ("camera-card.y4m", vec![held], 30),
+        ("camera-card-glare.y4m", vec![glare], 30),
         ("camera-selfie.y4m", vec![good], 30),
         ("camera-too-close.y4m", too_close_then_back, 10),
         ("camera-two-faces.y4m", vec![two], 30),

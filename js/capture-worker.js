@@ -11,7 +11,7 @@ fb.warmUp("short");
 self.onmessage = async ({ data }) => {
   const { id, frame, options } = data;
   try {
-    const report = await fb.detectFrame(frame, options);
+    const report = options?.role === "document" ? await fb.detectCard(frame) : await fb.detectFrame(frame, options);
     self.postMessage({ id, report });
   } catch (e) {
     self.postMessage({ id, error: { name: e?.name, code: e?.code, message: String(e?.message ?? e) } });

@@ -1,5 +1,5 @@
 // Types of facebridge/capture: the headless capture controller.
-import type { DetectionReport, Face, FaceBridge, GateCode, PrepareOptions, PreparedImage, Role } from "./index.js";
+import type { CardQuad, CardReport, DetectionReport, Face, FaceBridge, GateCode, PrepareOptions, PreparedImage, Role } from "./index.js";
 
 export interface CaptureOptions {
   /** "selfie" (front camera) or "document" (back camera). Default "selfie". */
@@ -27,7 +27,10 @@ export interface CaptureOptions {
 }
 
 export interface CaptureState {
+  /** Faces on this frame (a document: on the straightened card, in its pixels). */
   faces: Face[];
+  /** A document: the card on this frame, in frame pixels; null when none was found. */
+  card?: CardQuad | null;
   /** The gate's failing codes on this frame, first the one to fix first. */
   gate: GateCode[];
   /** The guidance on screen: a gate code, changed only once it has held for `holdFrames`; null when all is well. */
@@ -43,7 +46,8 @@ export interface CaptureState {
   /** The camera is stopped because the page is hidden. */
   paused: boolean;
   usesWorker: boolean;
-  report?: DetectionReport;
+  /** This frame's report: `detectFrame`'s for a selfie, `detectCard`'s for a document. */
+  report?: DetectionReport | CardReport;
 }
 
 export type CaptureErrorCode = "CAMERA_DENIED" | "CAMERA_UNAVAILABLE" | "CAPTURE_CLOSED" | "WORKER_FAILED" | "CAPTURE_FAILED";

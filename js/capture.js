@@ -96,7 +96,7 @@ class InlineDetector {
     this.fb = fb;
   }
   detect(video, options) {
-    return this.fb.detectFrame(video, options);
+    return options.role === "document" ? this.fb.detectCard(video) : this.fb.detectFrame(video, options);
   }
   close() {}
 }
@@ -230,13 +230,16 @@ export class Capture extends EventTarget {
       this._fps = this._fps ? this._fps * 0.8 + inst * 0.2 : inst;
     }
     this._last = now;
-    const face = report.faces[0] ?? null;
-    const steady = !!face && !!this._prev && isSteady(this._prev, face);
-    this._prev = face;
+    // What must hold still: the face, or for a document the card (its
+    // corners' bounding box, in frame pixels).
+    const isDocument = this.options.role === "document";
+    const target = isDocument ? (report.card ? quadBox(report.card.corners) : null) : report.faces[0]?.box ?? null;
+    const steady = !!target && !!this._prev && isSteady(this._prev, target);
+    this._prev = target;
     const gate = report.gate.map((g) => g.code);
     // What the person should do now: the gate's first failure, or "hold
-    // still" while the face still moves; null when all is well.
-    const raw = gate[0] ?? (steady ? null : face ? "BLURRY" : "NO_FACE");
+    // still" while the face (card) still moves; null when all is well.
+    const raw = gate[0] ?? (steady ? null : target ? "BLURRY" : isDocument ? "CARD_NOT_FOUND" : "NO_FACE");
     if (raw === this._candidate.code) this._candidate.frames++;
     else this._candidate = { code: raw, frames: 1 };
     if (this._shown === undefined || this._candidate.frames >= this.options.holdFrames || this.state === null) {
@@ -252,7 +255,7 @@ export class Capture extends EventTarget {
     }
     const heldMs = this._passSince === null ? 0 : now - this._passSince;
     const progress = passing ? Math.min(1, heldMs / this.options.steadyMs) : 0;
-    this._emitState({ report, faces: report.faces, gate, steady, progress });
+    this._emitState({ report, faces: report.faces, card: report.card ?? null, gate, steady, progress });
     if (this.options.autoCapture && passing && heldMs >= this.options.steadyMs && this._passFrames >= this.options.steadyFrames) {
       this.capture().catch(() => {});
     }
@@ -291,16 +294,15 @@ export class Capture extends EventTarget {
     if (this.closed || !this.stream) throw new CaptureError("CAMERA_UNAVAILABLE", "the camera is not open");
     this.capturing = true;
     try {
-      const v = this.video;
-      const w = v.videoWidth, h = v.videoHeight;
-      const canvas = typeof OffscreenCanvas !== "undefined"
-        ? new OffscreenCanvas(w, h)
-        : Object.assign(document.createElement("canvas"), { width: w, height: h });
-      canvas.getContext("2d").drawImage(v, 0, 0, w, h);
-      const blob = canvas.convertToBlob
-        ? await canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 })
-        : await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.95));
-      const prepared = await this.fb.prepare(blob, { role: this.options.role, ...this.options.prepare });
+      // A document: the card found again in this full-resolution frame,
+      // straightened (wasm, `cropCard`); a selfie: the whole frame.
+      const isDocument = this.options.role === "document";
+      const photo = isDocument ? await this.fb.cropCard(this.video) : await frameJpeg(this.video);
+      // A card's focus was judged on its whole print (detectCard's
+      // sharpness); the printed portrait alone, often under 100 px, reads
+      // soft by nature and is not judged again.
+      const gate = isDocument ? { minSharpness: 0, ...this.options.prepare?.gate } : this.options.prepare?.gate;
+      const prepared = await this.fb.prepare(photo, { role: this.options.role, ...this.options.prepare, gate });
       this._done = true;
       if (this.options.stopAfterCapture) this._stopCamera();
       this._resolve(prepared);
@@ -340,11 +342,30 @@ export class Capture extends EventTarget {
   }
 }
 
+/** Boxes `a` then `b` ({x, y, w, h}): moved and resized less than STEADY_MOVE / STEADY_RESIZE of the size. */
 function isSteady(a, b) {
-  const size = Math.max(a.box.w, a.box.h, 1);
-  const dx = a.box.x + a.box.w / 2 - (b.box.x + b.box.w / 2);
-  const dy = a.box.y + a.box.h / 2 - (b.box.y + b.box.h / 2);
-  return Math.hypot(dx, dy) < STEADY_MOVE * size && Math.abs(Math.max(b.box.w, b.box.h) - size) < STEADY_RESIZE * size;
+  const size = Math.max(a.w, a.h, 1);
+  const dx = a.x + a.w / 2 - (b.x + b.w / 2);
+  const dy = a.y + a.h / 2 - (b.y + b.h / 2);
+  return Math.hypot(dx, dy) < STEADY_MOVE * size && Math.abs(Math.max(b.w, b.h) - size) < STEADY_RESIZE * size;
+}
+
+function quadBox(corners) {
+  const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+  const x = Math.min(...xs), y = Math.min(...ys);
+  return { x, y, w: Math.max(...xs) - x, h: Math.max(...ys) - y };
+}
+
+/** The video's current frame at full resolution, as a JPEG at quality 0.95. */
+async function frameJpeg(v) {
+  const w = v.videoWidth, h = v.videoHeight;
+  const canvas = typeof OffscreenCanvas !== "undefined"
+    ? new OffscreenCanvas(w, h)
+    : Object.assign(document.createElement("canvas"), { width: w, height: h });
+  canvas.getContext("2d").drawImage(v, 0, 0, w, h);
+  return canvas.convertToBlob
+    ? canvas.convertToBlob({ type: "image/jpeg", quality: 0.95 })
+    : new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.95));
 }
 
 /** Opens the camera and starts a capture with `fb` (also `fb.capture(options)`). */

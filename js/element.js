@@ -325,6 +325,7 @@ export class FaceBridgeCaptureElement extends Base {
     this.parts.stage.style.setProperty("--fb-progress", "0");
     this.#say(label("DONE", lang), { now: true });
     this.#cap = null;
+    p.retake.focus?.({ preventScroll: true });
     this.#emit("capture", prepared);
     // The photo as sent, drawn on a canvas (an <img> would need a blob: URL,
     // which a strict img-src refuses).
@@ -339,7 +340,6 @@ export class FaceBridgeCaptureElement extends Base {
     } catch {
       // A preview is a nicety; the photo itself went out with the event.
     }
-    p.retake.focus?.({ preventScroll: true });
   }
 
   /** Takes the photo now (the capture button); resolves to what `prepare` returns. */

@@ -82,15 +82,34 @@ export async function framePixels(owner, src) {
   return { data: viaCanvas(s, src, width, height), width, height };
 }
 
-/** Adds `detectFrame` to the wasm-bindgen class. */
+/** Per detector: the full-range model's warm-up, once (document capture needs it). */
+const fullRange = new WeakMap();
+
+const METHODS = {
+  async detectFrame(src, options) {
+    const { data, width, height } = await framePixels(this, src);
+    return this.detectPixels(data, width, height, options);
+  },
+  async detectCard(src) {
+    if (!fullRange.has(this)) {
+      const ready = this.warmUp("full");
+      ready.catch(() => fullRange.delete(this)); // a failed fetch is tried again on the next frame
+      fullRange.set(this, ready);
+    }
+    await fullRange.get(this);
+    const { data, width, height } = await framePixels(this, src);
+    return this.detectCardPixels(data, width, height);
+  },
+  async cropCard(src) {
+    const { data, width, height } = await framePixels(this, src);
+    return this.cropCardPixels(data, width, height);
+  },
+};
+
+/** Adds `detectFrame`, `detectCard` and `cropCard` to the wasm-bindgen class. */
 export function installFrame(FaceBridge) {
-  if (FaceBridge.prototype.detectFrame) return;
-  Object.defineProperty(FaceBridge.prototype, "detectFrame", {
-    configurable: true,
-    writable: true,
-    value: async function detectFrame(src, options) {
-      const { data, width, height } = await framePixels(this, src);
-      return this.detectPixels(data, width, height, options);
-    },
-  });
+  for (const [name, value] of Object.entries(METHODS)) {
+    if (FaceBridge.prototype[name]) continue;
+    Object.defineProperty(FaceBridge.prototype, name, { configurable: true, writable: true, value });
+  }
 }

@@ -27,6 +27,10 @@ const WORDS = {
     TOO_BRIGHT: "Too bright: move away from the light",
     TILTED: "Hold your head straight",
     TURNED: "Look straight at the camera",
+    CARD_NOT_FOUND: "Hold your ID card in the frame",
+    CARD_AT_EDGE: "Show the whole card",
+    CARD_TOO_SMALL: "Bring the card closer",
+    GLARE: "Tilt the card away from the light",
   },
   ru: {
     NO_FACE: "Посмотрите в камеру",
@@ -39,6 +43,10 @@ const WORDS = {
     TOO_BRIGHT: "Слишком ярко: отойдите от света",
     TILTED: "Держите голову прямо",
     TURNED: "Смотрите прямо в камеру",
+    CARD_NOT_FOUND: "Покажите удостоверение в кадре",
+    CARD_AT_EDGE: "Покажите карту целиком",
+    CARD_TOO_SMALL: "Поднесите карту ближе",
+    GLARE: "Наклоните карту, чтобы убрать блик",
   },
   kk: {
     NO_FACE: "Камераға қараңыз",
@@ -51,6 +59,10 @@ const WORDS = {
     TOO_BRIGHT: "Тым жарық: жарықтан алыстаңыз",
     TILTED: "Басыңызды тік ұстаңыз",
     TURNED: "Камераға тура қараңыз",
+    CARD_NOT_FOUND: "Куәлікті кадрға көрсетіңіз",
+    CARD_AT_EDGE: "Картаны толық көрсетіңіз",
+    CARD_TOO_SMALL: "Картаны жақынырақ ұстаңыз",
+    GLARE: "Жарқыл түспес үшін картаны еңкейтіңіз",
   },
   ar: {
     NO_FACE: "انظر إلى الكاميرا",
@@ -63,6 +75,10 @@ const WORDS = {
     TOO_BRIGHT: "الإضاءة قوية، ابتعد عن الضوء",
     TILTED: "أبقِ رأسك مستقيمًا",
     TURNED: "انظر مباشرة إلى الكاميرا",
+    CARD_NOT_FOUND: "ضع بطاقة الهوية داخل الإطار",
+    CARD_AT_EDGE: "أظهر البطاقة كاملة",
+    CARD_TOO_SMALL: "قرّب البطاقة أكثر",
+    GLARE: "أمِل البطاقة بعيدًا عن الضوء",
   },
   vi: {
     NO_FACE: "Hãy nhìn vào camera",
@@ -75,6 +91,10 @@ const WORDS = {
     TOO_BRIGHT: "Quá sáng: tránh xa nguồn sáng",
     TILTED: "Giữ đầu thẳng",
     TURNED: "Nhìn thẳng vào camera",
+    CARD_NOT_FOUND: "Đưa thẻ căn cước vào khung hình",
+    CARD_AT_EDGE: "Hiển thị toàn bộ thẻ",
+    CARD_TOO_SMALL: "Đưa thẻ lại gần hơn",
+    GLARE: "Nghiêng thẻ để tránh lóa sáng",
   },
   th: {
     NO_FACE: "มองที่กล้อง",
@@ -87,6 +107,10 @@ const WORDS = {
     TOO_BRIGHT: "สว่างเกินไป ถอยห่างจากแสง",
     TILTED: "ตั้งศีรษะให้ตรง",
     TURNED: "มองตรงไปที่กล้อง",
+    CARD_NOT_FOUND: "ถือบัตรให้อยู่ในกรอบภาพ",
+    CARD_AT_EDGE: "ให้เห็นบัตรทั้งใบ",
+    CARD_TOO_SMALL: "ถือบัตรให้ใกล้ขึ้น",
+    GLARE: "เอียงบัตรหลบแสงสะท้อน",
   },
 };
 

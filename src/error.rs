@@ -150,6 +150,10 @@ pub const CODES: &[&str] = &[
     "TOO_BRIGHT",
     "TILTED",
     "TURNED",
+    "CARD_NOT_FOUND",
+    "CARD_AT_EDGE",
+    "CARD_TOO_SMALL",
+    "GLARE",
     "INVALID_OPTIONS",
     "UNAUTHORIZED",
     "QUOTA_EXHAUSTED",
@@ -323,6 +327,14 @@ code_enum! {
         TooBright => "TOO_BRIGHT",
         Tilted => "TILTED",
         Turned => "TURNED",
+        /// Document capture (`crate::card`): no ID card in the frame.
+        CardNotFound => "CARD_NOT_FOUND",
+        /// A corner of the card touches or leaves the frame.
+        CardAtEdge => "CARD_AT_EDGE",
+        /// The card fills too little of the frame.
+        CardTooSmall => "CARD_TOO_SMALL",
+        /// Clipped highlights over the card's portrait.
+        Glare => "GLARE",
     }
 }
 

@@ -22,6 +22,7 @@
 //! JavaScript.
 
 pub mod auth;
+pub mod card;
 pub mod detect;
 pub mod edge;
 pub mod error;

@@ -4,7 +4,7 @@ export { default } from "./facebridge.js";
 /** The wasm build this host runs: "nosimd" where the engine lacks wasm SIMD. */
 export declare const wasmBuild: "simd" | "nosimd";
 
-import type { DetectOptions, DetectionReport } from "./facebridge.js";
+import type { CardReport, DetectOptions, DetectionReport } from "./facebridge.js";
 
 /** Anything a page has a camera frame in; ImageData-like objects are read as they are. */
 export type FrameSource =
@@ -26,5 +26,17 @@ declare module "./facebridge.js" {
      * frame; a canvas where that is missing). Not in `facebridge/manual`.
      */
     detectFrame(source: FrameSource, options?: DetectOptions): Promise<DetectionReport>;
+    /**
+     * Document capture on one camera frame: the ID card found from its
+     * edges, checked (whole, big enough, sharp, no glare over the portrait,
+     * the portrait's face found). Loads the full-range model on first use.
+     */
+    detectCard(source: FrameSource): Promise<CardReport>;
+    /**
+     * The ID card in one frame, straightened (deskewed) and encoded as a
+     * JPEG at the resolution it was seen at, for `prepare(…, { role:
+     * "document" })`. Rejects with `CARD_NOT_FOUND` when there is none.
+     */
+    cropCard(source: FrameSource): Promise<Uint8Array>;
   }
 }

@@ -52,6 +52,16 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
+/// Camera-frame pixels (RGBA, as a canvas or `VideoFrame.copyTo` gives them) as RGB.
+fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, Error> {
+    let n = width as usize * height as usize;
+    if width == 0 || height == 0 || rgba.len() != n * 4 {
+        return Err(Error::invalid("rgba", "length must be width × height × 4"));
+    }
+    RgbImage::from_raw(width, height, crate::image::rgba_to_rgb(rgba))
+        .ok_or_else(|| Error::invalid("rgba", "size mismatch"))
+}
+
 fn options_json(v: &Option<JsValue>) -> Result<serde_json::Value, Error> {
     let Some(v) = v else {
         return Ok(serde_json::Value::Null);
@@ -273,15 +283,47 @@ impl FaceBridge {
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let (role, detect, _) = detect_options_from_json(options_json(&options)?)?;
-            let n = width as usize * height as usize;
-            if width == 0 || height == 0 || rgba.len() != n * 4 {
-                return Err(Error::invalid("rgba", "length must be width × height × 4"));
-            }
-            let rgb = crate::image::rgba_to_rgb(rgba);
-            let img = RgbImage::from_raw(width, height, rgb)
-                .ok_or_else(|| Error::invalid("rgba", "size mismatch"))?;
+            let img = rgba_image(rgba, width, height)?;
             let r = detect_image(&self.inner.detector, &img, 1.0, None, role, &detect)?;
             Ok(to_js(&r))
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// Document capture on one camera frame (RGBA): finds the ID card,
+    /// checks it is whole, big enough, sharp and free of glare over the
+    /// portrait, and that the full-range detector finds the portrait's face
+    /// (`await warmUp("full")` first: this call cannot fetch).
+    #[wasm_bindgen(js_name = detectCardPixels, unchecked_return_type = "CardReport")]
+    pub fn detect_card_pixels(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<JsValue, JsValue> {
+        let run = || -> Result<JsValue, Error> {
+            let img = rgba_image(rgba, width, height)?;
+            let r = crate::card::check_card(&self.inner.detector, &img, &Default::default())?;
+            Ok(to_js(&r))
+        };
+        run().map_err(to_js_error)
+    }
+
+    /// The ID card in one camera frame (RGBA), straightened and encoded as
+    /// a JPEG at the resolution it was seen at; rejects with
+    /// `CARD_NOT_FOUND` when there is none. Pass it to
+    /// `prepare(…, { role: "document" })`.
+    #[wasm_bindgen(js_name = cropCardPixels)]
+    pub fn crop_card_pixels(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<Uint8Array, JsValue> {
+        let run = || -> Result<Uint8Array, Error> {
+            let img = rgba_image(rgba, width, height)?;
+            let jpeg = crate::card::crop_card(&img)?;
+            Ok(Uint8Array::from(jpeg.as_slice()))
         };
         run().map_err(to_js_error)
     }

@@ -20,6 +20,10 @@ export type FaceBridgeErrorCode =
   | "TOO_BRIGHT"
   | "TILTED"
   | "TURNED"
+  | "CARD_NOT_FOUND"
+  | "CARD_AT_EDGE"
+  | "CARD_TOO_SMALL"
+  | "GLARE"
   | "INVALID_OPTIONS"
   | "UNAUTHORIZED"
   | "QUOTA_EXHAUSTED"
@@ -49,7 +53,11 @@ export type GateCode =
   | "TOO_DARK"
   | "TOO_BRIGHT"
   | "TILTED"
-  | "TURNED";
+  | "TURNED"
+  | "CARD_NOT_FOUND"
+  | "CARD_AT_EDGE"
+  | "CARD_TOO_SMALL"
+  | "GLARE";
 
 /** What every promise of this package rejects with. */
 export interface FaceBridgeError extends Error {
@@ -276,6 +284,31 @@ export interface DetectionReport {
   faces: Face[];
   quality: QualityReport;
   /** Failed gate checks; empty when the photo would pass. */
+  gate: GateFailure[];
+}
+
+/** A card found in a camera frame (document capture). */
+export interface CardQuad {
+  /** Top-left, top-right, bottom-right, bottom-left, in frame pixels. */
+  corners: [[number, number], [number, number], [number, number], [number, number]];
+  /** Share of its length the weakest side is backed by edge pixels. */
+  support: number;
+  /** The card's area over the frame's. */
+  fill: number;
+}
+
+/** `detectCardPixels` / `detectCard`: the card check on one frame. */
+export interface CardReport {
+  width: number;
+  height: number;
+  card: CardQuad | null;
+  /** Laplacian variance of the straightened card at 428 px wide. */
+  sharpness: number;
+  /** Share of clipped pixels over the portrait. */
+  glare: number;
+  /** Faces on the straightened card, in its pixels. */
+  faces: Face[];
+  /** Failed checks, the one to fix first first; empty: take the photo. */
   gate: GateFailure[];
 }
 

@@ -189,3 +189,111 @@ pub fn video(kind: &str) -> Media {
         content_type: format!("video/{kind}"),
     }
 }
+
+/// A made-up ID-1 card, 856×540 (10 px/mm): a pale printed ground, a blue
+/// band with a title, the test selfie's face as the portrait on the left,
+/// lines of "text" on the right, rounded corners. `None` outside the card
+/// (the rounded corners), so a scene shows the table there.
+pub fn id_card() -> Vec<Option<::image::Rgb<u8>>> {
+    let person = face_crop(&selfie(), |_| 0, 1.9);
+    let portrait = image::resize_rgb(&person, 250, 320).unwrap();
+    let (w, h) = (856i32, 540i32);
+    let r = 28i32;
+    let mut out = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            // Rounded corners: outside the quarter circles is not card.
+            let (cx, cy) = (x.clamp(r, w - 1 - r), y.clamp(r, h - 1 - r));
+            if (x - cx).pow(2) + (y - cy).pow(2) > r * r {
+                out.push(None);
+                continue;
+            }
+            let px = if (40..290).contains(&x) && (150..470).contains(&y) {
+                *portrait.get_pixel((x - 40) as u32, (y - 150) as u32)
+            } else if y < 90 {
+                let title = (120..520).contains(&x) && (32..58).contains(&y) && (x / 9) % 4 != 3;
+                if title {
+                    ::image::Rgb([236, 240, 246])
+                } else {
+                    ::image::Rgb([32, 72, 130])
+                }
+            } else {
+                let line = (y - 170) / 44;
+                let len = [380, 300, 420, 260, 340, 200][(line.rem_euclid(6)) as usize];
+                let text = (170..440).contains(&y)
+                    && (y - 170) % 44 < 16
+                    && (330..330 + len).contains(&x)
+                    && (x / 11) % 5 != 4;
+                if text {
+                    ::image::Rgb([52, 56, 64])
+                } else {
+                    // A faint guilloche-like wave in the ground.
+                    let wave = (((x as f32) * 0.05).sin() * ((y as f32) * 0.07).cos() * 6.0) as i32;
+                    ::image::Rgb([(214 + wave) as u8, (228 + wave) as u8, (222 + wave) as u8])
+                }
+            };
+            out.push(Some(px));
+        }
+    }
+    out
+}
+
+/// The card seen by a camera: `card` (from [`id_card`]) with its corners at
+/// `corners` (top-left, top-right, bottom-right, bottom-left) on a wooden
+/// table, 2×2 supersampled; `glare` puts a clipped highlight over the portrait.
+pub fn card_scene(
+    w: u32,
+    h: u32,
+    corners: [[f32; 2]; 4],
+    card: &[Option<::image::Rgb<u8>>],
+    glare: bool,
+) -> RgbImage {
+    use facebridge::card::Homography;
+    let inv = Homography::rect_to_quad(856.0, 540.0, &corners)
+        .unwrap()
+        .inverse()
+        .unwrap();
+    let table = |x: f64, y: f64| -> [f64; 3] {
+        let grain = (y * 0.15 + (x * 0.01).sin() * 3.0).sin() * 12.0;
+        [96.0 + grain, 70.0 + grain * 0.8, 48.0 + grain * 0.5]
+    };
+    RgbImage::from_fn(w, h, |x, y| {
+        let mut acc = [0f64; 3];
+        for (dx, dy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
+            let (fx, fy) = (x as f64 + dx, y as f64 + dy);
+            let (u, v) = inv.apply(fx, fy);
+            let px = if (0.0..856.0).contains(&u) && (0.0..540.0).contains(&v) {
+                card[v as usize * 856 + u as usize].map(|p| {
+                    let mut c = p.0.map(f64::from);
+                    if glare {
+                        // A specular highlight over the portrait's upper half.
+                        let d = ((u - 165.0) / 95.0).powi(2) + ((v - 260.0) / 70.0).powi(2);
+                        if d < 1.0 {
+                            c = [255.0; 3];
+                        } else if d < 1.6 {
+                            let k = (1.6 - d) / 0.6;
+                            c = c.map(|v| v + (255.0 - v) * k);
+                        }
+                    }
+                    c
+                })
+            } else {
+                None
+            };
+            let c = px.unwrap_or_else(|| table(fx, fy));
+            for i in 0..3 {
+                acc[i] += c[i] / 4.0;
+            }
+        }
+        ::image::Rgb(acc.map(|v| v.round().clamp(0.0, 255.0) as u8))
+    })
+}
+
+/// Where the card is held in the 640×480 test frames: about 70 % of the
+/// width, tilted a little away at the top.
+pub const CARD_CORNERS: [[f32; 2]; 4] = [
+    [118.0, 96.0],
+    [528.0, 108.0],
+    [546.0, 372.0],
+    [102.0, 384.0],
+];

@@ -5,7 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "./chromium.mjs";
+import { launchWithCamera } from "./chromium.mjs";
 import { serve } from "./serve.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -18,8 +18,7 @@ after(() => server.close());
  * which guidance it showed, whether and what it captured, the track's state.
  */
 async function run(clip, { ms = 15000, options = {}, closeAfter = false } = {}) {
-  const browser = await launchChromium(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-    `--use-file-for-fake-video-capture=${clips}${clip}`]);
+  const browser = await launchWithCamera(clips + clip);
   try {
     const page = await browser.newPage();
     const offLoopback = [];
@@ -38,6 +37,8 @@ async function run(clip, { ms = 15000, options = {}, closeAfter = false } = {}) 
       const shown = [];
       const gates = new Set();
       let states = 0, lastFps = 0;
+      const errors = [];
+      cap.addEventListener("error", (e) => errors.push(`${e.detail?.code}: ${e.detail?.message}`));
       cap.addEventListener("state", (e) => {
         states++;
         lastFps = e.detail.fps;
@@ -55,7 +56,7 @@ async function run(clip, { ms = 15000, options = {}, closeAfter = false } = {}) 
         cap.close();
         closed = await cap.result.then(() => "resolved", (e) => e.code);
       }
-      return { ...outcome, shown, gates: [...gates], states, fps: lastFps, usesWorker: cap.usesWorker, trackState: track.readyState,
+      return { ...outcome, errors, shown, gates: [...gates], states, fps: lastFps, usesWorker: cap.usesWorker, trackState: track.readyState,
         iterated: await Promise.race([iterated, new Promise((r) => setTimeout(() => r(-1), 1000))]), ms: ms_, closed,
         video: [video.videoWidth, video.videoHeight] };
     }, [ms, options, closeAfter]);
@@ -111,4 +112,29 @@ test("facebridge/capture and facebridge/words import in Node without a DOM (serv
     `const c = await import(${JSON.stringify(root + "pkg/capture.js")}); await import(${JSON.stringify(root + "pkg/words.js")});
      console.log(typeof c.capture, typeof c.Capture)`], { encoding: "utf8" });
   assert.equal(out.trim(), "function function");
+});
+
+test("a card held in view (back camera, document): found, auto-captured, straightened to ID-1, the portrait's face found", async () => {
+  const r = await run("camera-card.y4m", { options: { role: "document" } });
+  assert.ok(r.captured, `not captured: ${JSON.stringify(r)}`);
+  const aspect = r.width / r.height;
+  assert.ok(Math.abs(aspect - 85.6 / 53.98) < 0.02, `straightened to the card's shape: ${r.width}×${r.height}`);
+  assert.equal(r.trackState, "ended");
+  assert.equal(r.usesWorker, true);
+  assert.equal(r.shown.at(-1), null, `guidance at the end: ${r.shown}`);
+  console.log(`card: captured in ${r.ms.toFixed(0)} ms after ${r.states} frames, ${r.fps} frames/s, ${r.width}×${r.height} JPEG ${r.bytes} B`);
+});
+
+test("glare over the card's portrait: 'tilt the card away from the light', never captured", async () => {
+  const r = await run("camera-card-glare.y4m", { ms: 4000, options: { role: "document" }, closeAfter: true });
+  assert.equal(r.captured, false);
+  assert.ok(r.gates.includes("GLARE"), `gates: ${r.gates}`);
+  assert.equal(r.shown.at(-1), "GLARE", `shown: ${r.shown}`);
+  assert.equal(r.trackState, "ended");
+});
+
+test("a selfie shown to the document capture: no card found, nothing taken", async () => {
+  const r = await run("camera-selfie.y4m", { ms: 3000, options: { role: "document" }, closeAfter: true });
+  assert.equal(r.captured, false);
+  assert.deepEqual(r.shown, ["CARD_NOT_FOUND"]);
 });

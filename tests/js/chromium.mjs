@@ -11,3 +11,9 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgrou
 export function launchChromium(extraArgs = []) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...ARGS, ...extraArgs] });
 }
+
+/** Chromium whose camera plays `clip` (a y4m file) and grants it; `grant: false` leaves the prompt to refuse it. */
+export function launchWithCamera(clip, { grant = true } = {}) {
+  return launchChromium(["--use-fake-device-for-media-stream", ...(grant ? ["--use-fake-ui-for-media-stream"] : []),
+    `--use-file-for-fake-video-capture=${clip}`]);
+}

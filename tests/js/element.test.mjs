@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "./chromium.mjs";
+import { launchWithCamera } from "./chromium.mjs";
 import { serve } from "./serve.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -22,8 +22,7 @@ const AXE = readFileSync(root + "node_modules/axe-core/axe.min.js", "utf8");
 
 /** A page with the element on `clip`; `camera: false` leaves the permission prompt to refuse it. */
 async function open(clip, query, { camera = true, reducedMotion } = {}) {
-  const browser = await launchChromium(["--use-fake-device-for-media-stream",
-    ...(camera ? ["--use-fake-ui-for-media-stream"] : []), `--use-file-for-fake-video-capture=${clips}${clip}`]);
+  const browser = await launchWithCamera(clips + clip, { grant: camera });
   const context = await browser.newContext(reducedMotion ? { reducedMotion } : {});
   const page = await context.newPage();
   const refused = [];
@@ -64,6 +63,8 @@ test("under the strict CSP: styled, a selfie auto-captured, the camera stopped, 
     await page.waitForFunction(() => window.rec.events.some((e) => e.type === "guidance"));
     assert.deepEqual(await axe(page), [], "axe: camera running");
     await waitFor(page, "capture");
+    // The preview is drawn once the JPEG is decoded, just after the event.
+    await page.waitForFunction(() => !window.el.shadowRoot.querySelector("canvas").hidden);
     const r = await rec(page);
     const cap = r.events.find((e) => e.type === "capture");
     assert.ok(cap.jpeg && cap.bytes > 10_000, JSON.stringify(cap));
@@ -162,4 +163,20 @@ test("facebridge/element imports in Node without a DOM (server rendering)", () =
   const out = execFileSync(process.execPath, ["--input-type=module", "-e",
     `const m = await import(${JSON.stringify(root + "pkg/element.js")}); console.log(typeof m.FaceBridgeCaptureElement)`], { encoding: "utf8" });
   assert.equal(out.trim(), "function");
+});
+
+test("kind=document: the card guide, the card captured and straightened, axe clean", async () => {
+  const { browser, page, refused } = await open("camera-card.y4m", "kind=document&autostart");
+  try {
+    await page.waitForFunction(() => window.rec.events.some((e) => e.type === "guidance"), null, { timeout: 20000 });
+    assert.deepEqual(await axe(page), [], "axe: document, running");
+    await waitFor(page, "capture");
+    const cap = (await rec(page)).events.find((e) => e.type === "capture");
+    assert.ok(cap.jpeg && cap.bytes > 5_000, JSON.stringify(cap));
+    const mirrored = await shadow(page, (root) => getComputedStyle(root.querySelector("video")).transform);
+    assert.equal(mirrored, "none", "the back camera is not mirrored");
+    assert.deepEqual(refused, []);
+  } finally {
+    await browser.close();
+  }
 });

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { Miniflare } from "miniflare";
 import { assertSameFaces } from "../js/compare.mjs";
-import { launchChromium } from "../js/chromium.mjs";
+import { launchChromium, launchWithCamera } from "../js/chromium.mjs";
 import { serve } from "../js/serve.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -265,8 +265,7 @@ const ELEMENT_PAGE = `
 /** Serves a bundled element page to Chromium with the fake camera on the test selfie. */
 async function checkElementPage(out, label) {
   const { server, origin } = await serve(out);
-  const browser = await launchChromium(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-    `--use-file-for-fake-video-capture=${fixture("camera-selfie.y4m")}`]);
+  const browser = await launchWithCamera(fixture("camera-selfie.y4m"));
   try {
     const page = await browser.newPage();
     const errors = [];
