@@ -1,5 +1,7 @@
-// The demo page: the npm package (pkg/) as an onboarding page would use it.
-import init, { FaceBridge } from "../pkg/facebridge.js";
+// The demo page: the npm package (pkg/) as an onboarding page would use it:
+// the default entry (ready on import) and <facebridge-capture> for the camera.
+import { FaceBridge } from "../pkg/index.js";
+import "../pkg/element.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,22 +34,6 @@ const WORDS = {
   TIMEOUT: "The service did not answer in time: try again.",
   NETWORK: "The edge could not be reached.",
 };
-const CAMERA_HINTS = {
-  NO_FACE: "Look at the camera",
-  MULTIPLE_FACES: "One person only",
-  FACE_TOO_SMALL: "Move closer",
-  FACE_TOO_LARGE: "Move back",
-  FACE_AT_EDGE: "Centre your face",
-  BLURRY: "Hold still",
-  TOO_DARK: "More light, please",
-  TOO_BRIGHT: "Too bright",
-  TILTED: "Hold your head straight",
-  TURNED: "Look at the camera",
-};
-/** The selfie is taken after this many consecutive passing frames, spanning at least STEADY_MS. */
-const PASSES_TO_CAPTURE = 5;
-const STEADY_MS = 1000;
-
 const say = (e) => `${WORDS[e.code] ?? e.message} (${e.code ?? "ERROR"})`;
 const kb = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
 
@@ -75,12 +61,27 @@ function makeClient() {
   // the user picks a file. A failure here comes back on the first document.
   fb.warmUp("full").catch(() => {});
   $("video-label").hidden = $("provider").value !== "biometry";
+  // The capture components prepare their photos with this client (the
+  // service's limits).
+  for (const role of ["document", "selfie"]) $(`${role}-camera`).facebridge = fb;
 }
 
 function refresh() {
   const ok = state.prepared.document && state.prepared.selfie &&
     ($("provider").value !== "biometry" || state.video);
   $("compare").disabled = !ok;
+}
+
+/** A prepared photo in its slot; `preview`: show it (the camera component shows its own). */
+function showPrepared(role, p, preview) {
+  state.prepared[role] = p;
+  const img = $(`${role}-img`);
+  URL.revokeObjectURL(img.src);
+  if (preview) img.src = URL.createObjectURL(new Blob([p.bytes], { type: "image/jpeg" }));
+  img.hidden = !preview;
+  const r = p.report;
+  $(`${role}-info`).textContent =
+    `${r.width}×${r.height} px · ${kb(r.bytes)} JPEG (quality ${r.jpegQuality}) · from ${r.source.width}×${r.source.height}`;
 }
 
 async function prepareSlot(role, file) {
@@ -91,15 +92,7 @@ async function prepareSlot(role, file) {
   $(`${role}-img`).hidden = true;
   refresh();
   try {
-    const p = await fb.prepare(file, { role });
-    state.prepared[role] = p;
-    const img = $(`${role}-img`);
-    URL.revokeObjectURL(img.src);
-    img.src = URL.createObjectURL(new Blob([p.bytes], { type: "image/jpeg" }));
-    img.hidden = false;
-    const r = p.report;
-    $(`${role}-info`).textContent =
-      `${r.width}×${r.height} px · ${kb(r.bytes)} JPEG (quality ${r.jpegQuality}) · from ${r.source.width}×${r.source.height}`;
+    showPrepared(role, await fb.prepare(file, { role }), true);
   } catch (e) {
     $(`${role}-info`).textContent = "";
     $(`${role}-hint`).textContent = say(e);
@@ -167,145 +160,43 @@ async function compare() {
   refresh();
 }
 
-// ── Camera: detection in a module worker, auto-capture after steady passes ──
+// ── Camera: <facebridge-capture> (facebridge/element) in each slot ────────
 
-const camera = { stream: null, worker: null, running: false, passes: 0, times: [], recorder: null, chunks: [] };
+/** Biometry wants a short liveness video: recorded from the selfie camera while the person lines up. */
+const liveness = { recorder: null, chunks: [] };
 
-function drawFaces(msg) {
-  const canvas = $("overlay");
-  if (canvas.width !== msg.width || canvas.height !== msg.height) {
-    canvas.width = msg.width;
-    canvas.height = msg.height;
-  }
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.lineWidth = Math.max(2, canvas.width / 200);
-  ctx.strokeStyle = msg.gate.length ? "#f5a623" : "#2ecc71";
-  ctx.fillStyle = ctx.strokeStyle;
-  for (const f of msg.faces) {
-    ctx.strokeRect(f.box.x, f.box.y, f.box.w, f.box.h);
-    for (const [x, y] of f.landmarks) ctx.fillRect(x - 2, y - 2, 4, 4);
-  }
-}
-
-async function nextFrame() {
-  if (!camera.running) return;
-  const video = $("video");
-  if (video.readyState < 2) {
-    setTimeout(nextFrame, 50);
-    return;
-  }
-  const frame = await createImageBitmap(video);
-  camera.worker.postMessage({ frame }, [frame]);
-}
-
-function onDetection(msg) {
-  if (msg.loading || msg.ready) {
-    if (msg.ready) nextFrame();
-    return;
-  }
-  if (!camera.running) return;
-  if (!msg.ok) {
-    $("guidance").textContent = say(msg);
-    return;
-  }
-  // Frames per second over the last second (or since the first frame).
-  const now = performance.now();
-  camera.times.push(now);
-  while (camera.times.length > 2 && now - camera.times[0] > 1000) camera.times.shift();
-  if (camera.times.length >= 2) {
-    const fps = ((camera.times.length - 1) * 1000) / (now - camera.times[0]);
-    $("fps").textContent = `${fps.toFixed(1)} fps`;
-    $("fps").dataset.fps = String(fps);
-  }
-  drawFaces(msg);
-  const g = $("guidance");
-  if (msg.gate.length) {
-    camera.passes = 0;
-    g.textContent = CAMERA_HINTS[msg.gate[0].code] ?? msg.gate[0].hint;
-    g.dataset.code = msg.gate[0].code;
-    g.classList.remove("ok");
-  } else {
-    if (camera.passes++ === 0) camera.steadySince = now;
-    g.textContent = "Hold still…";
-    g.dataset.code = "";
-    g.classList.add("ok");
-  }
-  if (camera.passes >= PASSES_TO_CAPTURE && now - camera.steadySince >= STEADY_MS) {
-    capture();
-    return;
-  }
-  requestAnimationFrame(nextFrame);
-}
-
-async function startCamera() {
-  $("selfie-hint").textContent = "";
-  try {
-    camera.stream = await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
-      audio: false,
-    });
-  } catch (e) {
-    $("selfie-hint").textContent = `The camera could not start (${e.name}). Choose a photo instead.`;
-    return;
-  }
-  const video = $("video");
-  video.srcObject = camera.stream;
-  await video.play();
-  $("camera").hidden = false;
-  $("camera-start").hidden = true;
-  $("camera-stop").hidden = false;
-  $("guidance").textContent = "Loading the face detector…";
-  camera.running = true;
-  camera.passes = 0;
-  camera.times = [];
-  if ($("provider").value === "biometry" && typeof MediaRecorder !== "undefined") {
-    // Biometry wants a short liveness video: record while the person lines up.
-    camera.chunks = [];
-    camera.recorder = new MediaRecorder(camera.stream, { mimeType: "video/webm" });
-    camera.recorder.ondataavailable = (e) => camera.chunks.push(e.data);
-    camera.recorder.start(250);
-  }
-  if (!camera.worker) {
-    camera.worker = new Worker(new URL("camera-worker.js", import.meta.url), { type: "module" });
-    camera.worker.onmessage = (e) => onDetection(e.data);
-  } else {
-    nextFrame();
-  }
-}
-
-function stopCamera() {
-  camera.running = false;
-  camera.stream?.getTracks().forEach((t) => t.stop());
-  camera.stream = null;
-  $("camera").hidden = true;
-  $("camera-start").hidden = false;
-  $("camera-stop").hidden = true;
-}
-
-async function capture() {
-  const video = $("video");
-  const canvas = document.createElement("canvas");
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
-  canvas.getContext("2d").drawImage(video, 0, 0);
-  const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.95));
-  if (camera.recorder && camera.recorder.state === "recording") {
-    await new Promise((r) => {
-      camera.recorder.onstop = r;
-      camera.recorder.stop();
-    });
-    state.video = new Blob(camera.chunks, { type: "video/webm" });
-  }
-  stopCamera();
-  await prepareSlot("selfie", blob);
-  if (!$("compare").disabled) compare();
+function wireCamera(role) {
+  const el = $(`${role}-camera`);
+  el.addEventListener("guidance", (e) => {
+    state.cameraFps = e.detail.state.fps; // for the browser tests
+    const stream = el.controller?.stream;
+    if (role === "selfie" && !liveness.recorder && stream && $("provider").value === "biometry" &&
+        typeof MediaRecorder !== "undefined") {
+      liveness.chunks = [];
+      liveness.recorder = new MediaRecorder(stream, { mimeType: "video/webm" });
+      liveness.recorder.ondataavailable = (ev) => liveness.chunks.push(ev.data);
+      liveness.recorder.start(250);
+    }
+  });
+  el.addEventListener("capture", async (e) => {
+    state.files[role] = null;
+    $(`${role}-hint`).textContent = "";
+    showPrepared(role, e.detail, false);
+    const rec = liveness.recorder;
+    if (role === "selfie" && rec) {
+      // The camera stopped with the photo, which ends the recording.
+      if (rec.state !== "inactive") await new Promise((r) => { rec.onstop = r; rec.stop(); });
+      state.video = new Blob(liveness.chunks, { type: "video/webm" });
+      liveness.recorder = null;
+    }
+    refresh();
+    if (!$("compare").disabled) compare();
+  });
 }
 
 // ── Wiring ──────────────────────────────────────────────────────────────────
 
 async function main() {
-  await init();
   config = await (await fetch("/config.json")).json();
   makeClient();
   $("provider").addEventListener("change", () => {
@@ -318,8 +209,8 @@ async function main() {
     state.video = e.target.files[0] ?? null;
     refresh();
   });
-  $("camera-start").addEventListener("click", startCamera);
-  $("camera-stop").addEventListener("click", stopCamera);
+  wireCamera("document");
+  wireCamera("selfie");
   $("compare").addEventListener("click", compare);
   $("status").textContent = "ready";
   document.body.dataset.ready = "true";
