@@ -82,42 +82,59 @@ raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "wasm: $raw bytes raw, $gz bytes gzip -9"
 
-# The no-SIMD wasm: the same crate without simd128, for browsers that cannot
-# compile wasm SIMD (Safari before 16.4, some embedded webviews). The entry
-# (js/entry/index.js) picks it when `WebAssembly.validate` refuses a tiny SIMD
-# module. Its own target directory, so the two builds do not invalidate each
-# other; the same JS glue, checked byte for byte below, so one facebridge.js
-# drives either wasm. The directory is keyed by this checkout's path: the
-# wasm records the crate's root (wasm-bindgen reads its package.json from
-# there), and cargo, judging by mtimes relative to the package, would call a
-# build made in another clone of the same commit fresh.
+# Two more builds of the same crate beside the SIMD one, for the entry
+# (js/entry/simd.js) to pick from by what the engine validates:
+# - relaxed: simd128 and relaxed SIMD, whose fused multiply-add
+#   (`f32x4.relaxed_madd`, src/detect/ops/simd.rs) the detector's kernels use
+#   (Chromium since 114, Node 22+);
+# - nosimd: no simd128, for engines that cannot compile wasm SIMD (Safari
+#   before 16.4, some embedded webviews).
+# Each has its own target directory, so the builds do not invalidate each
+# other, and the same JS glue, checked byte for byte below, so one
+# facebridge.js drives any of them. The directories are keyed by this
+# checkout's path: the wasm records the crate's root (wasm-bindgen reads its
+# package.json from there), and cargo, judging by mtimes relative to the
+# package, would call a build made in another clone of the same commit fresh.
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-nosimd_target="$target_dir/nosimd-$(pwd -P | sha256sum | cut -c1-12)"
-# Other clones' (CI's fresh clones leave one each), once a day old.
-find "$target_dir" -mindepth 1 -maxdepth 1 -name 'nosimd*' ! -path "$nosimd_target" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 profile_dir=$PROFILE
 [ "$PROFILE" = dev ] && profile_dir=debug
-# shellcheck disable=SC2086
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="" cargo build --target wasm32-unknown-unknown \
-  --target-dir "$nosimd_target" "${profile_flag[@]}" --lib $CARGO_ARGS
-nosimd_out=$(mktemp -d)
-wasm-bindgen --target "$TARGET" --out-dir "$nosimd_out" --out-name "$OUT_NAME" \
-  "$nosimd_target/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
-if ! cmp -s "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js"; then
-  echo "the no-SIMD build's JS glue differs from the SIMD build's:" >&2
-  diff "$nosimd_out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js" | head -20 >&2
-  exit 1
-fi
-mv "$nosimd_out/${OUT_NAME}_bg.wasm" "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm"
-rm -rf "$nosimd_out"
-WASM_OPT_ARGS=${WASM_OPT_ARGS/ --enable-simd/} optimise "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm"
+checkout=$(pwd -P | sha256sum | cut -c1-12)
+# variant NAME RUSTFLAGS WASM_OPT_ARGS: pkg/facebridge_NAME_bg.wasm.
+variant() {
+  local name=$1 flags=$2 opt_args=$3
+  local dir="$target_dir/$name-$checkout" out
+  # Other clones' (CI's fresh clones leave one each), once a day old.
+  find "$target_dir" -mindepth 1 -maxdepth 1 -name "$name-*" ! -path "$dir" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
+  # shellcheck disable=SC2086
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flags" cargo build --target wasm32-unknown-unknown \
+    --target-dir "$dir" "${profile_flag[@]}" --lib $CARGO_ARGS
+  out=$(mktemp -d)
+  wasm-bindgen --target "$TARGET" --out-dir "$out" --out-name "$OUT_NAME" \
+    "$dir/wasm32-unknown-unknown/$profile_dir/facebridge.wasm"
+  if ! cmp -s "$out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js"; then
+    echo "the $name build's JS glue differs from the SIMD build's:" >&2
+    diff "$out/$OUT_NAME.js" "$OUT_DIR/$OUT_NAME.js" | head -20 >&2
+    exit 1
+  fi
+  mv "$out/${OUT_NAME}_bg.wasm" "$OUT_DIR/${OUT_NAME}_${name}_bg.wasm"
+  rm -rf "$out"
+  WASM_OPT_ARGS=$opt_args optimise "$OUT_DIR/${OUT_NAME}_${name}_bg.wasm"
+  echo "$name wasm: $(stat -c %s "$OUT_DIR/${OUT_NAME}_${name}_bg.wasm") bytes raw, $(gzip -9 -c "$OUT_DIR/${OUT_NAME}_${name}_bg.wasm" | wc -c) bytes gzip -9"
+}
+variant nosimd "" "${WASM_OPT_ARGS/ --enable-simd/}"
 if node_modules/.bin/wasm-dis "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm" | grep -q 'v128'; then
   echo "the no-SIMD wasm has SIMD instructions" >&2
   exit 1
 fi
-raw=$(stat -c %s "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm")
-gz=$(gzip -9 -c "$OUT_DIR/${OUT_NAME}_nosimd_bg.wasm" | wc -c)
-echo "no-SIMD wasm: $raw bytes raw, $gz bytes gzip -9"
+variant relaxed "$RUSTFLAGS_WASM,+relaxed-simd" "$WASM_OPT_ARGS --enable-relaxed-simd"
+if ! node_modules/.bin/wasm-dis "$OUT_DIR/${OUT_NAME}_relaxed_bg.wasm" | grep -q 'f32x4.relaxed_madd'; then
+  echo "the relaxed-SIMD wasm has no fused multiply-add" >&2
+  exit 1
+fi
+if node_modules/.bin/wasm-dis "$OUT_DIR/${OUT_NAME}_bg.wasm" | grep -q 'relaxed_'; then
+  echo "the SIMD wasm has relaxed-SIMD instructions" >&2
+  exit 1
+fi
 
 # The edge's wasm (pkg/edge/): the same crate with EdgeProxy and the receipt
 # signer (feature `edge`), which a page never loads. wasm-bindgen directly,
@@ -172,6 +189,7 @@ m["exports"] = {
     "./element": {"types": "./element.d.ts", "default": "./element.js"},
     "./facebridge_bg.wasm": "./facebridge_bg.wasm",
     "./facebridge_nosimd_bg.wasm": "./facebridge_nosimd_bg.wasm",
+    "./facebridge_relaxed_bg.wasm": "./facebridge_relaxed_bg.wasm",
     "./blazeface_back_256.fbnet": "./blazeface_back_256.fbnet",
     "./package.json": "./package.json",
 }
@@ -181,7 +199,7 @@ m["types"] = types
 m["engines"] = {"node": ">=20.16"}
 # The entries initialise the wasm when imported: a bundler must keep them.
 m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./capture.js", "./capture-worker.js", "./element.js", "./snippets/*"]
-for f in ["index.js", "index.d.ts", "node.js", "workerd.js", "simd.js", "require.cjs", "facebridge_nosimd_bg.wasm",
+for f in ["index.js", "index.d.ts", "node.js", "workerd.js", "simd.js", "require.cjs", "facebridge_nosimd_bg.wasm", "facebridge_relaxed_bg.wasm",
           "words.js", "words.d.ts", "frame.js",
           "capture.js", "capture.d.ts", "capture-worker.js", "element.js", "element.d.ts"]:
     if f not in m["files"]:

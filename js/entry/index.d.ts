@@ -1,8 +1,12 @@
 // The default entry's types: the package's API, and which wasm build runs.
 export * from "./facebridge.js";
 export { default } from "./facebridge.js";
-/** The wasm build this host runs: "nosimd" where the engine lacks wasm SIMD. */
-export declare const wasmBuild: "simd" | "nosimd";
+/**
+ * The wasm build this host runs: "relaxed" where the engine has relaxed SIMD
+ * (the detector's fused multiply-add), "simd" where it has wasm SIMD, else
+ * "nosimd".
+ */
+export declare const wasmBuild: "relaxed" | "simd" | "nosimd";
 
 import type { CardReport, DetectOptions, DetectionReport } from "./facebridge.js";
 

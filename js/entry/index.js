@@ -1,27 +1,29 @@
 // The package's entry in browsers and bundlers (Vite, webpack 5, esbuild):
-// ready on import. The wasm is fetched from beside this file; both literal
-// URLs below let bundlers emit the two builds as assets, and only the one
-// this engine runs is fetched. Nothing comes from a CDN. Needs top-level
-// await (every browser since 2021; bundlers targeting es2022).
+// ready on import. The wasm is fetched from beside this file; the literal
+// URLs below let bundlers emit the three builds as assets, and only the one
+// this engine runs is fetched (js/entry/simd.js picks it). Nothing comes
+// from a CDN. Needs top-level await (every browser since 2021; bundlers
+// targeting es2022).
 //
-// `?fb-nosimd` in the page's URL loads the no-SIMD build on any engine: a
-// way to test the fallback that old Safari gets.
+// `?fb-wasm=simd` (or `relaxed`, `nosimd`) in the page's URL loads that
+// build where the engine can run it: a way to test the others on one
+// browser. `?fb-nosimd` is `?fb-wasm=nosimd`.
 //
 // For control over when the wasm loads, import "facebridge/manual" and call
 // its default export (`init`) yourself.
 import init from "./facebridge.js";
-import { hasSimd } from "./simd.js";
+import { pickBuild } from "./simd.js";
 
-const forced = new URLSearchParams(globalThis.location?.search ?? "").has("fb-nosimd");
-/** "simd" or "nosimd": the wasm build this page runs. */
-export const wasmBuild = hasSimd(forced) ? "simd" : "nosimd";
+const query = new URLSearchParams(globalThis.location?.search ?? "");
+/** "relaxed", "simd" or "nosimd": the wasm build this page runs. */
+export const wasmBuild = pickBuild(query.has("fb-nosimd") ? "nosimd" : query.get("fb-wasm"));
 
-await init({
-  module_or_path:
-    wasmBuild === "simd"
-      ? new URL("./facebridge_bg.wasm", import.meta.url)
-      : new URL("./facebridge_nosimd_bg.wasm", import.meta.url),
-});
+const urls = {
+  relaxed: () => new URL("./facebridge_relaxed_bg.wasm", import.meta.url),
+  simd: () => new URL("./facebridge_bg.wasm", import.meta.url),
+  nosimd: () => new URL("./facebridge_nosimd_bg.wasm", import.meta.url),
+};
+await init({ module_or_path: urls[wasmBuild]() });
 
 import { FaceBridge } from "./facebridge.js";
 import { installFrame } from "./frame.js";

@@ -1,15 +1,15 @@
 // The package's entry in Node (20+): the wasm read from the package, no
 // setup. The full-range model is read from the package on first use too.
-// FB_WASM_BUILD=nosimd loads the no-SIMD build (tests, benchmarks).
+// FB_WASM_BUILD=simd (or relaxed, nosimd) loads that build where Node can
+// run it (tests, benchmarks); by default the best one (js/entry/simd.js).
 import { readFileSync } from "node:fs";
 import { initSync } from "./facebridge.js";
-import { hasSimd } from "./simd.js";
+import { pickBuild, wasmFile } from "./simd.js";
 
-/** "simd" or "nosimd": the wasm build this process runs. */
-export const wasmBuild = hasSimd(process.env.FB_WASM_BUILD === "nosimd") ? "simd" : "nosimd";
+/** "relaxed", "simd" or "nosimd": the wasm build this process runs. */
+export const wasmBuild = pickBuild(process.env.FB_WASM_BUILD);
 
-const file = wasmBuild === "simd" ? "./facebridge_bg.wasm" : "./facebridge_nosimd_bg.wasm";
-initSync({ module: readFileSync(new URL(file, import.meta.url)) });
+initSync({ module: readFileSync(new URL(wasmFile(wasmBuild), import.meta.url)) });
 
 import { FaceBridge } from "./facebridge.js";
 import { installFrame } from "./frame.js";

@@ -149,6 +149,7 @@ fn lower(kind: ModelKind, model: &TypedModel) -> TractResult<Net> {
         buffers,
         steps,
         heads: [a, b, c, d],
+        spare: Default::default(),
     })
 }
 

@@ -60,8 +60,18 @@ test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", 
     const [photo, options] = process.argv.slice(2);
     console.log(JSON.stringify({ wasmBuild, ...(await fb.detect(readFileSync(photo), JSON.parse(options))) }));
   `, [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)]);
-  assert.equal(got.wasmBuild, "simd");
+  // The best build this Node runs: relaxed SIMD from Node 22 on.
+  const relaxed = execFileSync("node", ["--input-type=module", "-e",
+    `import { pickBuild } from ${JSON.stringify(join(installed, "simd.js"))}; console.log(pickBuild())`],
+  { encoding: "utf8" }).trim();
+  assert.ok(["relaxed", "simd"].includes(relaxed), relaxed);
+  assert.equal(got.wasmBuild, relaxed);
   assertSameFaces(got, expected.selfieDetect.report, "Node, selfie");
+  // The plain SIMD build, asked for.
+  const simd = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
+    [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)], { FB_WASM_BUILD: "simd" });
+  assert.equal(simd.wasmBuild, "simd");
+  assertSameFaces(simd, expected.selfieDetect.report, "Node, selfie, SIMD build");
   // The no-SIMD build (what engines without wasm SIMD load): the same faces.
   const plain = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
     [fixture("selfie.jpg"), JSON.stringify(expected.selfieDetect.options)], { FB_WASM_BUILD: "nosimd" });
@@ -154,8 +164,8 @@ const PAGE = `
 const HTML = '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>';
 
 /**
- * Serves a bundled page from `out` to Chromium, as loaded and with the
- * no-SIMD build forced: the selfie with the short-range model and sample1
+ * Serves a bundled page from `out` to Chromium, as loaded (the relaxed-SIMD
+ * build) and with the SIMD and the no-SIMD builds forced: the selfie with the short-range model and sample1
  * with the full-range one (fetched from the bundle's assets) must give the
  * native faces, with one wasm fetched, the build the page runs.
  */
@@ -165,7 +175,8 @@ async function checkPage(out, label) {
   const { server, origin } = await serve(out);
   const browser = await launchChromium();
   try {
-    for (const [query, build] of [["", "simd"], ["?fb-nosimd", "nosimd"]]) {
+    // Chromium has relaxed SIMD: it loads that build unless told otherwise.
+    for (const [query, build] of [["", "relaxed"], ["?fb-wasm=simd", "simd"], ["?fb-nosimd", "nosimd"]]) {
       const page = await browser.newPage();
       const errors = [];
       const wasm = [];
@@ -180,7 +191,7 @@ async function checkPage(out, label) {
       const doc = await page.evaluate((o) => window.detectUrl("/sample1.jpg", o), expected.sample1.options);
       assertSameFaces(doc, expected.sample1.report, `${label}, ${build}, sample1 (full range)`);
       assert.deepEqual(errors, [], label);
-      const want = statSync(join(installed, build === "simd" ? "facebridge_bg.wasm" : "facebridge_nosimd_bg.wasm")).size;
+      const want = statSync(join(installed, build === "simd" ? "facebridge_bg.wasm" : `facebridge_${build}_bg.wasm`)).size;
       assert.deepEqual(await Promise.all(wasm), [want], `${label}: one wasm fetched, the ${build} build`);
       await page.close();
     }
@@ -235,7 +246,7 @@ test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no
   // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
   // (Vite and webpack 5 emit the asset themselves): the wasm builds and the
   // full-range model go beside the bundle, which is what an esbuild user does.
-  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
+  for (const f of ["facebridge_bg.wasm", "facebridge_relaxed_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
     copyFileSync(join(installed, f), join(out, f));
   }
   writeFileSync(join(out, "index.html"), HTML);
@@ -302,7 +313,7 @@ test("the capture element bundled by Vite (detection in the emitted worker) and 
   });
   // esbuild leaves `new URL("./capture-worker.js", import.meta.url)` as it
   // is: without the worker's files beside the bundle, detection runs on the page.
-  for (const f of ["facebridge_bg.wasm", "facebridge_nosimd_bg.wasm"]) copyFileSync(join(installed, f), join(esOut, f));
+  for (const f of ["facebridge_bg.wasm", "facebridge_relaxed_bg.wasm", "facebridge_nosimd_bg.wasm"]) copyFileSync(join(installed, f), join(esOut, f));
   writeFileSync(join(esOut, "index.html"), HTML);
   assert.equal((await checkElementPage(esOut, "esbuild")).usesWorker, false, "esbuild, no worker file: on the page");
 });
