@@ -168,6 +168,11 @@ PY
 # npm shows the package's own README (wasm-pack copied the repository's).
 cp js/README.md "$OUT_DIR/README.md"
 cp js/entry/index.js js/entry/index.d.ts js/entry/node.js js/entry/workerd.js js/entry/simd.js js/entry/require.cjs "$OUT_DIR/"
+# The entry imports the glue's snippets itself (js/entry/index.js).
+imports=$(cd "$OUT_DIR" && find snippets -name '*.js' | sort | sed 's|.*|import "./&";|' | paste -sd ' ' -)
+[ -n "$imports" ] || { echo "no wasm-bindgen snippets in $OUT_DIR: js/entry/index.js expects them" >&2; exit 1; }
+sed -i "s|^/\* snippets \*/\$|$imports|" "$OUT_DIR/index.js"
+grep -q '^/\* snippets \*/' "$OUT_DIR/index.js" && { echo "the snippets' imports were not written into index.js" >&2; exit 1; }
 cp js/words.js js/words.d.ts js/frame.js js/capture.js js/capture.d.ts js/capture-worker.js js/element.js js/element.d.ts "$OUT_DIR/"
 python3 - "$OUT_DIR/package.json" <<'PY'
 import json, sys
