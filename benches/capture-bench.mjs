@@ -42,14 +42,15 @@ async function throttle(page, rate) {
   return answers;
 }
 
-async function once(clip, role, rate, worker) {
+async function once(clip, role, rate, worker, build) {
   const browser = await launchWithCamera(`${root}tests/fixtures/generated/${clip}`);
   try {
     const page = await browser.newPage();
-    await page.goto(`${origin}/tests/js/blank.html`);
+    // `?fb-wasm=`: a build other than the one the entry picks (js/entry/index.js).
+    await page.goto(`${origin}/tests/js/blank.html${build ? `?fb-wasm=${build}` : ""}`);
     const workerAnswers = rate > 1 ? await throttle(page, rate) : [];
     const r = await page.evaluate(async ([role, worker]) => {
-      const { FaceBridge } = await import("/pkg/index.js");
+      const { FaceBridge, wasmBuild } = await import("/pkg/index.js");
       await import("/pkg/capture.js");
       const fb = new FaceBridge();
       const video = document.createElement("video");
@@ -70,7 +71,7 @@ async function once(clip, role, rate, worker) {
       const done = performance.now();
       cap.close();
       return {
-        captured: !!photo, usesWorker: cap.usesWorker, openMs: opened - t0,
+        captured: !!photo, usesWorker: cap.usesWorker, openMs: opened - t0, build: wasmBuild,
         fps: frames > 1 ? (frames - 1) / ((lastState - firstFrame) / 1000) : 0,
         steadyToPhotoMs: steadySince === null ? null : done - steadySince, totalMs: done - t0,
       };
@@ -83,14 +84,15 @@ async function once(clip, role, rate, worker) {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const rows = [];
-const CASES = [[1, true], [1, false], [4, false], [4, true]];
+// [CPU slowdown, detection in the worker, wasm build (none: the entry's pick)]
+const CASES = [[1, true], [1, false], [4, false], [4, false, "simd"], [4, true]];
 for (const [clip, role] of [["camera-selfie.y4m", "selfie"], ["camera-card.y4m", "document"]]) {
-  for (const [rate, worker] of CASES) {
+  for (const [rate, worker, build] of CASES) {
     const rs = [];
-    for (let i = 0; i < runs; i++) rs.push(await once(clip, role, rate, worker));
+    for (let i = 0; i < runs; i++) rs.push(await once(clip, role, rate, worker, build));
     const ok = rs.filter((r) => r.captured);
     const row = {
-      role, rate, worker, runs, captured: ok.length, detectionWhereAsked: rs.every((r) => r.usesWorker === worker),
+      role, rate, worker, build: [...new Set(rs.map((r) => r.build))].join(", "), runs, captured: ok.length, detectionWhereAsked: rs.every((r) => r.usesWorker === worker),
       workerAnswer: worker && rate > 1 ? [...new Set(rs.flatMap((r) => r.workerAnswers))].join("; ") : null,
       fps: median(ok.map((r) => r.fps)), steadyToPhotoMs: median(ok.map((r) => r.steadyToPhotoMs)),
       totalMs: median(ok.map((r) => r.totalMs)), openMs: median(rs.map((r) => r.openMs)),
@@ -103,7 +105,7 @@ server.close();
 mkdirSync(root + "bench-out", { recursive: true });
 writeFileSync(root + "bench-out/capture.json", JSON.stringify(rows, null, 2));
 const f = (v, d = 0) => (v == null ? "–" : v.toFixed(d));
-const md = ["| role | CPU | detection | captured | frames/s | steady → prepared photo, ms | camera open → photo, ms |", "|---|---|---|---|---|---|---|",
-  ...rows.map((r) => `| ${r.role} | ${r.rate}× | ${r.worker ? "worker" + (r.rate > 1 ? ` (the page throttled; the worker: "${r.workerAnswer}")` : "") : "page"} | ${r.captured}/${r.runs} | ${f(r.fps, 1)} | ${f(r.steadyToPhotoMs)} | ${f(r.totalMs)} |`)].join("\n");
+const md = ["| role | CPU | detection | wasm | captured | frames/s | steady → prepared photo, ms | camera open → photo, ms |", "|---|---|---|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.role} | ${r.rate}× | ${r.worker ? "worker" + (r.rate > 1 ? ` (the page throttled; the worker: "${r.workerAnswer}")` : "") : "page"} | ${r.build} | ${r.captured}/${r.runs} | ${f(r.fps, 1)} | ${f(r.steadyToPhotoMs)} | ${f(r.totalMs)} |`)].join("\n");
 writeFileSync(root + "bench-out/capture.md", md + "\n");
 console.log(md);
