@@ -1,9 +1,13 @@
 //! BlazeFace's 2×2, stride-2 max pooling (the shortcut of its downsampling
-//! blocks), NCHW f32. `if v > m` rather than `f32::max`:
-//! the comparison vectorises to simd128's `f32x4.pmax`, while `f32::max`
-//! (IEEE maxNum) becomes a call to libm's `fmaxf` per element in the wasm.
-//! The inputs are activations, never NaN.
+//! blocks), NCHW f32. Four outputs at a time from two rows of 8 inputs:
+//! the rows' larger values lane by lane, then the larger of each pair of
+//! neighbours (simd128's `pmax` and one shuffle each for the even and odd
+//! lanes). Written with plain comparisons it stayed scalar with bounds
+//! checks and took 11 % of a short-range detection in the wasm. The inputs
+//! are activations, never NaN, so which of two equal values wins and NaN
+//! rules do not matter.
 
+use super::simd::F32x4;
 use crate::detect::net::Reader;
 #[cfg(feature = "onnx")]
 use crate::detect::net::Writer;
@@ -25,7 +29,18 @@ impl MaxPool2x2 {
             .take(planes)
         {
             let (top, bottom) = pair.split_at(self.w);
-            for (x, o) in out.iter_mut().enumerate() {
+            let body = ow - ow % 4;
+            let rows = top.chunks_exact(8).zip(bottom.chunks_exact(8));
+            for ((t, b), o) in rows.zip(out[..body].chunks_exact_mut(4)) {
+                let lanes =
+                    |s: &[f32], i: usize| F32x4::load(s[i..i + 4].try_into().unwrap_or(&[0.0; 4]));
+                let left = lanes(t, 0).max(lanes(b, 0));
+                let right = lanes(t, 4).max(lanes(b, 4));
+                if let Ok(o) = <&mut [f32; 4]>::try_from(o) {
+                    left.max_of_pairs(right).store(o);
+                }
+            }
+            for (x, o) in out.iter_mut().enumerate().skip(body) {
                 let m = larger(top[2 * x], top[2 * x + 1]);
                 *o = larger(m, larger(bottom[2 * x], bottom[2 * x + 1]));
             }
@@ -183,7 +198,7 @@ mod plain_tests {
 
     #[test]
     fn agrees_with_plain_loops() {
-        for (channels, h, w) in [(3, 4, 6), (5, 16, 34), (1, 2, 2)] {
+        for (channels, h, w) in [(3, 4, 6), (5, 16, 34), (1, 2, 2), (2, 4, 64)] {
             let m = MaxPool2x2 { channels, h, w };
             let x = noise(m.input_len(), 7);
             let mut ours = vec![f32::NAN; m.output_len()];

@@ -49,6 +49,19 @@ mod imp {
         pub(crate) fn relu(self) -> Self {
             F32x4(f32x4_pmax(self.0, f32x4_splat(0.0)))
         }
+        /// The larger of each pair of lanes (`pmax`).
+        #[inline(always)]
+        pub(crate) fn max(self, a: Self) -> Self {
+            F32x4(f32x4_pmax(self.0, a.0))
+        }
+        /// The larger of each two neighbouring lanes of `self` then `a`
+        /// (8 lanes in, 4 out): the even lanes against the odd ones.
+        #[inline(always)]
+        pub(crate) fn max_of_pairs(self, a: Self) -> Self {
+            let even = i32x4_shuffle::<0, 2, 4, 6>(self.0, a.0);
+            let odd = i32x4_shuffle::<1, 3, 5, 7>(self.0, a.0);
+            F32x4(f32x4_pmax(even, odd))
+        }
     }
 }
 
@@ -90,6 +103,20 @@ mod imp {
             // SAFETY: SSE is part of the x86_64 baseline.
             F32x4(unsafe { _mm_max_ps(self.0, _mm_setzero_ps()) })
         }
+        #[inline(always)]
+        pub(crate) fn max(self, a: Self) -> Self {
+            // SAFETY: SSE is part of the x86_64 baseline.
+            F32x4(unsafe { _mm_max_ps(self.0, a.0) })
+        }
+        #[inline(always)]
+        pub(crate) fn max_of_pairs(self, a: Self) -> Self {
+            // SAFETY: SSE is part of the x86_64 baseline.
+            unsafe {
+                let even = _mm_shuffle_ps::<0b10_00_10_00>(self.0, a.0);
+                let odd = _mm_shuffle_ps::<0b11_01_11_01>(self.0, a.0);
+                F32x4(_mm_max_ps(even, odd))
+            }
+        }
     }
 }
 
@@ -120,6 +147,17 @@ mod imp {
         pub(crate) fn relu(self) -> Self {
             F32x4(self.0.map(|v| if v > 0.0 { v } else { 0.0 }))
         }
+        pub(crate) fn max(self, a: Self) -> Self {
+            F32x4(std::array::from_fn(|i| larger(self.0[i], a.0[i])))
+        }
+        pub(crate) fn max_of_pairs(self, a: Self) -> Self {
+            let l = [self.0, a.0].concat();
+            F32x4(std::array::from_fn(|i| larger(l[2 * i], l[2 * i + 1])))
+        }
+    }
+
+    fn larger(a: f32, b: f32) -> f32 {
+        if b > a { b } else { a }
     }
 }
 
@@ -137,6 +175,11 @@ mod tests {
         assert_eq!(out, [3.0, -6.0, 9.0, -12.0]);
         a.add(F32x4::splat(1.0)).relu().store(&mut out);
         assert_eq!(out, [2.0, 0.0, 4.0, 0.0]);
+        a.max(F32x4::splat(0.5)).store(&mut out);
+        assert_eq!(out, [1.0, 0.5, 3.0, 0.5]);
+        let b = F32x4::load(&[5.0, 6.0, -7.0, -8.0]);
+        a.max_of_pairs(b).store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 6.0, -7.0]);
     }
 
     /// The wasm unit tests (scripts/test-wasm-units.sh) are there for the

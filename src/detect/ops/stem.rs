@@ -50,8 +50,15 @@ impl Stem {
                 }
             }
         }
-        let taps = self.cin * self.k * self.k;
-        let mut xs: Vec<Pixels> = vec![[[0.0; 4]; 2]; taps];
+        // Where each tap (ci, ky, kx) reads in output row 0: which half
+        // plane, and the offset there (row `oy` adds 2·oy rows).
+        let taps: Vec<(usize, usize)> = (0..self.cin * self.k * self.k)
+            .map(|t| {
+                let (ci, ky, kx) = (t / (self.k * self.k), t / self.k % self.k, t % self.k);
+                (kx % 2, (ci * ph + ky) * half + kx / 2)
+            })
+            .collect();
+        let mut xs: Vec<Pixels> = vec![[[0.0; 4]; 2]; taps.len()];
         let mut store = Store {
             out,
             plane: self.f.oh * self.f.ow,
@@ -60,7 +67,7 @@ impl Stem {
             relu: self.relu,
         };
         for oy in 0..self.f.oh {
-            self.output_row(oy, [&even, &odd], &mut xs, &mut store);
+            self.output_row(oy, [&even, &odd], &taps, &mut xs, &mut store);
         }
     }
 
@@ -68,16 +75,19 @@ impl Stem {
     /// optimised code during the first detection (see
     /// `depthwise::row_stride1`).
     #[inline(never)]
-    fn output_row(&self, oy: usize, planes: [&[f32]; 2], xs: &mut [Pixels], store: &mut Store) {
-        let ph = self.f.padded_h();
-        let half = self.f.padded_w().div_ceil(2);
+    fn output_row(
+        &self,
+        oy: usize,
+        planes: [&[f32]; 2],
+        taps: &[(usize, usize)],
+        xs: &mut [Pixels],
+        store: &mut Store,
+    ) {
+        let row = 2 * oy * self.f.padded_w().div_ceil(2);
         for ox in (0..self.f.ow).step_by(PX) {
             // Output column ox + i reads padded column 2(ox + i) + kx.
-            for (t, dst) in xs.iter_mut().enumerate() {
-                let (ci, ky, kx) = (t / (self.k * self.k), t / self.k % self.k, t % self.k);
-                let plane = planes[kx % 2];
-                let row = (ci * ph + 2 * oy + ky) * half;
-                let src = &plane[row + ox + kx / 2..][..PX];
+            for (&(parity, at), dst) in taps.iter().zip(xs.iter_mut()) {
+                let src = &planes[parity][at + row + ox..][..PX];
                 dst[0].copy_from_slice(&src[..4]);
                 dst[1].copy_from_slice(&src[4..]);
             }
