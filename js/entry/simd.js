@@ -32,11 +32,6 @@ export function pickBuild(force) {
   return BUILDS.find((b) => can[b]);
 }
 
-/** `true` when this engine compiles wasm SIMD (`forceNoSimd`: say no). */
-export function hasSimd(forceNoSimd = false) {
-  return !forceNoSimd && pickBuild() !== "nosimd";
-}
-
 /** The wasm file of a build, beside this module. */
 export function wasmFile(build) {
   return build === "simd" ? "./facebridge_bg.wasm" : `./facebridge_${build}_bg.wasm`;
