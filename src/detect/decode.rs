@@ -57,6 +57,7 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Decodes every anchor whose score reaches `min_score`.
+#[inline(never)]
 pub(crate) fn decode(
     kind: ModelKind,
     anchors: &[Anchor],

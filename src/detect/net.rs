@@ -240,6 +240,7 @@ impl Net {
     }
 
     /// Runs the network on `input` (3 planes of `size`², RGB in [-1, 1]).
+    #[inline(never)]
     pub fn run(&self, input: Vec<f32>) -> Result<Outputs, String> {
         if input.len() != self.buffers[0] {
             return Err(format!(

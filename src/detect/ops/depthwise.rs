@@ -35,6 +35,7 @@ pub(crate) struct Depthwise3x3 {
 impl Depthwise3x3 {
     /// The convolution of `input` (`channels × h × w`) into `output`
     /// (`channels × oh × ow`).
+    #[inline(never)]
     pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         let mut plane = vec![0f32; pw * ph];

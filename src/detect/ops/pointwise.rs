@@ -56,6 +56,7 @@ impl Layout {
 }
 
 impl Pointwise {
+    #[inline(never)]
     pub(crate) fn run(&self, x: &[f32], shortcut: Option<&[f32]>, out: &mut [f32]) {
         let hw = self.h * self.w;
         // The PX pixels of every input channel, side by side: the planes are

@@ -29,6 +29,7 @@ pub(crate) struct Stem {
 }
 
 impl Stem {
+    #[inline(never)]
     pub(crate) fn run(&self, x: &[f32], out: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         // Even and odd columns of each padded plane: [ci][row][column / 2].
