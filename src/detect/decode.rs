@@ -57,6 +57,8 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Decodes every anchor whose score reaches `min_score`.
+///
+/// Never inlined: see `Net::run`.
 #[inline(never)]
 pub(crate) fn decode(
     kind: ModelKind,

@@ -457,6 +457,8 @@ fn tiles(w: u32, h: u32, min_side: u32) -> Vec<(u32, u32, u32, u32)> {
 
 /// Resizes `region` of `img` into the model's square input, keeping its aspect
 /// ratio and padding with black, as RGB in [-1, 1]: three `size`² planes.
+///
+/// Never inlined: see `Net::run`.
 #[inline(never)]
 fn letterbox(
     img: &RgbImage,

@@ -240,6 +240,15 @@ impl Net {
     }
 
     /// Runs the network on `input` (3 planes of `size`², RGB in [-1, 1]).
+    ///
+    /// Never inlined, nor are the layers' `run`, the letterbox, the detection
+    /// decode or the resize's row passes (and binaryen is told not to inline
+    /// functions with one caller: wasm-pack.toml). V8 compiles a hot wasm
+    /// function again, optimised, on background threads while the first
+    /// detection runs in its baseline code, and the time that takes grows
+    /// faster than the function: inlined into one 20 KB `run_region`, these
+    /// cost 60–90 ms of compile time, which on a two-core machine the page's
+    /// main thread pays (BENCHMARKS.md, docs/design-decisions.md, issue 18).
     #[inline(never)]
     pub fn run(&self, input: Vec<f32>) -> Result<Outputs, String> {
         if input.len() != self.buffers[0] {

@@ -147,6 +147,8 @@ fn to_u8(acc: i32) -> u8 {
 
 /// The row pass: `out` (3 bytes a pixel) from the source row that starts at
 /// byte `row` of `src`, the whole image.
+///
+/// Never inlined: see `detect::net::Net::run`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(never)]
 fn row_pass(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
@@ -179,6 +181,8 @@ impl Rows {
 }
 
 /// The column pass: output row `i` of `down` into `out`, from `rows`.
+///
+/// Never inlined: see `detect::net::Net::run`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(never)]
 fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut [i32], out: &mut [u8]) {
@@ -246,6 +250,8 @@ mod simd {
 
     /// A pixel's three channels in one vector: two taps a step, as
     /// [r₀ r₁ g₀ g₁ b₀ b₁ 0 0] · [c₀ c₁ c₀ c₁ c₀ c₁ c₀ c₁].
+    ///
+    /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(super) fn row_pass(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
         for (i, px) in out.chunks_exact_mut(3).enumerate() {
@@ -277,6 +283,8 @@ mod simd {
 
     /// Sixteen bytes at a time, two rows a step: the rows' bytes interleaved
     /// [a₀ b₀ a₁ b₁ …] and dotted with [c₀ c₁ c₀ c₁ …], summed in `acc`.
+    ///
+    /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(super) fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut [i32], out: &mut [u8]) {
         let (first, n, coeffs) = down.of(i);

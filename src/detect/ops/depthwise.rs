@@ -35,6 +35,8 @@ pub(crate) struct Depthwise3x3 {
 impl Depthwise3x3 {
     /// The convolution of `input` (`channels × h × w`) into `output`
     /// (`channels × oh × ow`).
+    ///
+    /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());

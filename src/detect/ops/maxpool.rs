@@ -21,6 +21,7 @@ pub(crate) struct MaxPool2x2 {
 }
 
 impl MaxPool2x2 {
+    /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
         let (ow, planes) = (self.w / 2, self.channels * self.h / 2);

@@ -56,6 +56,7 @@ impl Layout {
 }
 
 impl Pointwise {
+    /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(crate) fn run(&self, x: &[f32], shortcut: Option<&[f32]>, out: &mut [f32]) {
         let hw = self.h * self.w;

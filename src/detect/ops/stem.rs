@@ -29,6 +29,7 @@ pub(crate) struct Stem {
 }
 
 impl Stem {
+    /// Never inlined: see `Net::run`.
     #[inline(never)]
     pub(crate) fn run(&self, x: &[f32], out: &mut [f32]) {
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
