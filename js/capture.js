@@ -101,12 +101,57 @@ class InlineDetector {
   close() {}
 }
 
-function nextFrame(video) {
-  return new Promise((resolve) => {
-    if (typeof video.requestVideoFrameCallback === "function") video.requestVideoFrameCallback(() => resolve());
-    else if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => resolve());
-    else setTimeout(resolve, 33);
-  });
+/**
+ * The frames `video` presents, counted as they come: one callback is always
+ * registered, so a detection that runs past a frame's period takes the frame
+ * already waiting rather than waiting for the one after it (which halved the
+ * rate whenever a detection overran 33 ms on a slow phone).
+ */
+class FrameClock {
+  constructor(video) {
+    this.video = video;
+    this.shown = 0; // frames presented
+    this.taken = 0; // frames handed to the loop
+    this.wake = null;
+    this.stopped = false;
+    this.handle = null;
+    this._arm();
+  }
+  _arm() {
+    if (this.stopped) return;
+    const tick = () => {
+      this.shown++;
+      const wake = this.wake;
+      this.wake = null;
+      wake?.();
+      this._arm();
+    };
+    const v = this.video;
+    if (typeof v.requestVideoFrameCallback === "function") this.handle = { video: v.requestVideoFrameCallback(tick) };
+    else if (typeof requestAnimationFrame === "function") this.handle = { raf: requestAnimationFrame(tick) };
+    else this.handle = { timer: setTimeout(tick, 33) };
+  }
+  /** Resolves at once if a frame came since the last call, else with the next one. */
+  next() {
+    if (this.shown > this.taken) {
+      this.taken = this.shown;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.taken = this.shown;
+        resolve();
+      };
+    });
+  }
+  stop() {
+    this.stopped = true;
+    const h = this.handle ?? {};
+    if (h.video !== undefined) this.video.cancelVideoFrameCallback?.(h.video);
+    if (h.raf !== undefined) cancelAnimationFrame(h.raf);
+    if (h.timer !== undefined) clearTimeout(h.timer);
+    this.wake?.();
+  }
 }
 
 /**
@@ -204,9 +249,10 @@ export class Capture extends EventTarget {
   async _loop() {
     if (this._looping) return;
     this._looping = true;
+    const clock = new FrameClock(this.video);
     try {
       while (!this.closed && this.stream && !this._done) {
-        await nextFrame(this.video);
+        await clock.next();
         if (this.closed || !this.stream || this.capturing || !(this.video.videoWidth > 0)) continue;
         let report;
         try {
@@ -219,6 +265,7 @@ export class Capture extends EventTarget {
         this._frame(report);
       }
     } finally {
+      clock.stop();
       this._looping = false;
     }
   }
