@@ -106,8 +106,9 @@ pub fn luma(p: &[u8]) -> f32 {
 pub fn rgba_to_rgb(rgba: &[u8]) -> Vec<u8> {
     let n = rgba.len() / 4;
     let mut out = vec![0u8; n * 3];
-    let mut src = rgba.chunks_exact(16);
-    let mut dst = out.chunks_exact_mut(12);
+    let done = drop_alpha_simd(rgba, &mut out);
+    let mut src = rgba[done * 4..].chunks_exact(16);
+    let mut dst = out[done * 3..].chunks_exact_mut(12);
     for (s, d) in (&mut src).zip(&mut dst) {
         for k in 0..4 {
             d[k * 3..k * 3 + 3].copy_from_slice(&s[k * 4..k * 4 + 3]);
@@ -123,6 +124,41 @@ pub fn rgba_to_rgb(rgba: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The wasm's fast path of [`rgba_to_rgb`]: four pixels a step, one load,
+/// one byte shuffle and one 16-byte store, the store's last four bytes
+/// overwritten by the next step (so it stops 4 bytes short of the end).
+/// Returns the pixels done; the caller does the rest.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
+fn drop_alpha_simd(rgba: &[u8], rgb: &mut [u8]) -> usize {
+    use core::arch::wasm32::*;
+    // Lanes 12..16 take index 0x80: zero (overwritten by the next step).
+    const PACK: v128 = u8x16(
+        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0x80, 0x80, 0x80, 0x80,
+    );
+    let (len, base) = (rgb.len(), rgb.as_mut_ptr());
+    let mut px = 0;
+    for s in rgba.chunks_exact(16) {
+        if px * 3 + 16 > len {
+            break;
+        }
+        // SAFETY: `s` is 16 readable bytes, and `rgb` has 16 writable bytes
+        // from `px * 3` (checked above); v128_load and v128_store need no
+        // alignment.
+        unsafe {
+            let v = v128_load(s.as_ptr().cast());
+            v128_store(base.add(px * 3).cast(), i8x16_swizzle(v, PACK));
+        }
+        px += 4;
+    }
+    px
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn drop_alpha_simd(_rgba: &[u8], _rgb: &mut [u8]) -> usize {
+    0
+}
+
 /// Length of the base64 (standard, padded) encoding of `n` bytes.
 pub fn base64_len(n: usize) -> usize {
     n.div_ceil(3) * 4
@@ -134,7 +170,7 @@ mod tests {
 
     #[test]
     fn rgba_to_rgb_drops_alpha_at_every_length() {
-        for n in 0..11usize {
+        for n in 0..41usize {
             let rgba: Vec<u8> = (0..n * 4).map(|i| i as u8).collect();
             let want: Vec<u8> = rgba
                 .chunks_exact(4)
