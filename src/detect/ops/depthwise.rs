@@ -89,9 +89,10 @@ fn row_stride1(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
     row::<1>(out, k, bias, rows)
 }
 /// Output rows `oy` and `oy + 1` at stride 1 from input rows `oy..oy + 4`,
-/// each input row loaded once for both. Measured, the two rows alone gained
-/// nothing; what made the layer faster (3.16 → 2.92 ms a detection in Node)
-/// is the one bounds check per input row below, where `row` checks each tap.
+/// each input row loaded once for both. Most of what made the layer faster
+/// (3.16 → 2.92 ms a detection in Node) was one bounds check per input row,
+/// which `row` now has too; measured again with that (Node, `detectPixels`,
+/// alternating builds), a row a call takes 2.78 ms against 2.72 here.
 #[inline(never)]
 fn rows2_stride1(upper: &mut [f32], lower: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 4]) {
     let ow = upper.len().min(lower.len());
@@ -151,14 +152,21 @@ fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 
     let body = ow - ow % LANES;
     for x in (0..body).step_by(LANES) {
         if S == 1 {
-            // Stride 1: the 8 inputs of a tap are contiguous, two lanes.
+            // Stride 1: the 8 inputs of a tap are contiguous, two lanes,
+            // and the three taps of a row are one window of constant
+            // length: one bounds check per row, none per load.
             let mut acc = [F32x4::splat(bias); 2];
             for (ky, line) in rows.iter().enumerate() {
+                let Some(win) = line.get(x..x + LANES + 2) else {
+                    continue;
+                };
+                let win: &[f32; LANES + 2] = win.try_into().unwrap_or(&[0.0; LANES + 2]);
                 for kx in 0..3 {
                     let tap = F32x4::splat(k[ky * 3 + kx]);
-                    let src = &line[x + kx..][..LANES];
-                    for (a, v) in acc.iter_mut().zip(src.chunks_exact(4)) {
-                        *a = a.mul_add(tap, F32x4::load(v.try_into().unwrap_or(&[0.0; 4])));
+                    for (h, a) in acc.iter_mut().enumerate() {
+                        let at = kx + 4 * h;
+                        let v = F32x4::load(win[at..at + 4].try_into().unwrap_or(&[0.0; 4]));
+                        *a = a.mul_add(tap, v);
                     }
                 }
             }
