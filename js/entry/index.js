@@ -11,12 +11,15 @@
 //
 // For control over when the wasm loads, import "facebridge/manual" and call
 // its default export (`init`) yourself.
-import init from "./facebridge.js";
+//
+// Round trips before the wasm's request goes out: one, this file's. A
+// module's static imports all arrive before it runs, so this file has none
+// that the build leaves: scripts/build-wasm.sh writes simd.js and frame.js
+// in place of their imports below, and the glue (wasm-bindgen's
+// facebridge.js) with its snippets is imported dynamically, beside the wasm's
+// fetch and compilation (BENCHMARKS.md has the cold start before and after).
 import { pickBuild } from "./simd.js";
-// The glue's own imports (wasm-bindgen's snippets), imported here as well:
-// they then load beside the glue instead of after it, one round trip less
-// before the wasm's fetch can start. scripts/build-wasm.sh writes them in.
-/* snippets */
+import { installFrame } from "./frame.js";
 
 const query = new URLSearchParams(globalThis.location?.search ?? "");
 /** "relaxed", "simd" or "nosimd": the wasm build this page runs. */
@@ -27,13 +30,23 @@ const urls = {
   simd: () => new URL("./facebridge_bg.wasm", import.meta.url),
   nosimd: () => new URL("./facebridge_nosimd_bg.wasm", import.meta.url),
 };
-await init({ module_or_path: urls[wasmBuild]() });
 
-import { FaceBridge } from "./facebridge.js";
-import { installFrame } from "./frame.js";
+// The wasm's request goes out now; the glue's init awaits the response
+// (and streams it into the compiler). Compiling here with
+// WebAssembly.compileStreaming, before the glue arrives, measured no faster.
+const wasm = fetch(urls[wasmBuild]());
+// Awaited by the glue's init below; a failure is reported there, not as an
+// unhandled rejection while the glue is still on its way.
+wasm.catch(() => {});
+// The glue and its snippets (which the glue imports itself, one round trip
+// later): scripts/build-wasm.sh writes the snippets' imports in.
+const [glue] = await Promise.all([import("./facebridge.js") /* snippets */]);
+await glue.default({ module_or_path: wasm });
 
 // fb.detectFrame(videoOrFrame, options): js/frame.js.
-installFrame(FaceBridge);
+installFrame(glue.FaceBridge);
 
-export * from "./facebridge.js";
-export { default } from "./facebridge.js";
+// The glue's exports, listed by scripts/build-wasm.sh (`export *` would be a
+// static import).
+/* glue exports */
+export default glue.default;
