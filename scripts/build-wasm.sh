@@ -180,11 +180,12 @@ names=$(node --input-type=module -e '
 case "$names" in *FaceBridge*) ;; *) echo "the glue's exports ($names) have no FaceBridge" >&2; exit 1 ;; esac
 grep -q '^/\* glue exports \*/$' "$OUT_DIR/index.js" || { echo "js/entry/index.js has no /* glue exports */ marker" >&2; exit 1; }
 sed -i "s|^/\* glue exports \*/\$|export const { $names } = glue;|" "$OUT_DIR/index.js"
-# Fewer modules before the wasm's fetch: the browser entry's own helpers
+# No static imports left in the browser entry, so that it runs (and sends
+# the wasm's request) as soon as it arrives: its own helpers
 # (js/entry/simd.js, js/frame.js) are written into pkg/index.js in place of
-# their imports, which a page would otherwise fetch one after another (import
-# 50.9 -> 42.2 ms over 20 fresh contexts, BENCHMARKS.md). The files stay in
-# the package for node.js and workerd.js.
+# their imports; the glue comes by dynamic import (above). Import + first
+# detection 112 -> 100 ms over 40 fresh contexts (docs/design-decisions.md).
+# The files stay in the package for node.js and workerd.js.
 python3 - "$OUT_DIR/index.js" js/entry/simd.js js/frame.js <<'PY'
 import re, sys
 entry_path, modules = sys.argv[1], sys.argv[2:]

@@ -52,6 +52,16 @@ function run(name, source, args = [], env = {}) {
   return JSON.parse(execFileSync("node", [name, ...args], { cwd: app, encoding: "utf8", env: { ...process.env, ...env } }));
 }
 
+test("the browser entry has no static import (the wasm's request goes out first) and re-exports all of the glue", async () => {
+  const entry = readFileSync(join(installed, "index.js"), "utf8");
+  // Static imports and re-exports arrive before a module runs: none may be left.
+  assert.deepEqual(entry.match(/^\s*(import\s*[\w{*"']|export\s*(\*|\{[^}]*\}\s*from))/gm), null);
+  assert.match(entry, /fetch\(urls\[wasmBuild\]\(\)\)[\s\S]*import\("\.\/facebridge\.js"\)/);
+  const glue = await import(join(installed, "facebridge.js"));
+  const listed = entry.match(/^export const \{([^}]*)\} = glue;$/m)?.[1].split(",").map((n) => n.trim()).sort();
+  assert.deepEqual(listed, Object.keys(glue).filter((k) => k !== "default").sort());
+});
+
 test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", () => {
   const got = run("node.mjs", `
     import { readFileSync } from "node:fs";
