@@ -98,6 +98,20 @@ fn copy_row(dst: &mut [f32], src: &[f32]) {
 /// the nine taps (two simd128 vectors, one AVX vector).
 const LANES: usize = 8;
 
+/// The inputs of `LANES` outputs from `x` on at stride 1, all three taps:
+/// one bounds check for the row; the window's length is a constant, so the
+/// loads from it ([`lanes`]) need none (a padded row is `ow + 2` long).
+#[inline(always)]
+fn window(line: &[f32], x: usize) -> Option<&[f32; LANES + 2]> {
+    line.get(x..x + LANES + 2)?.try_into().ok()
+}
+
+/// Four inputs of a window from `at` (`at + 4 ≤ LANES + 2`).
+#[inline(always)]
+fn lanes(win: &[f32; LANES + 2], at: usize) -> F32x4 {
+    F32x4::load(win[at..at + 4].try_into().unwrap_or(&[0.0; 4]))
+}
+
 // One call per output row, never inlined into `run`: V8 starts a wasm
 // function in its baseline compiler (Liftoff) and swaps in the optimised
 // code only at the function's next call, so a kernel called once per layer
@@ -122,16 +136,13 @@ fn rows2_stride1(upper: &mut [f32], lower: &mut [f32], k: &[f32; 9], bias: f32, 
         let mut up = [F32x4::splat(bias); 2];
         let mut lo = [F32x4::splat(bias); 2];
         for (r, line) in rows.iter().enumerate() {
-            // One bounds check per row: the window's length is a constant,
-            // so the loads below need none (a row is `ow + 2` long).
-            let Some(win) = line.get(x..x + LANES + 2) else {
+            let Some(win) = window(line, x) else {
                 continue;
             };
-            let win: &[f32; LANES + 2] = win.try_into().unwrap_or(&[0.0; LANES + 2]);
             for kx in 0..3 {
                 for h in 0..2 {
                     let at = kx + 4 * h;
-                    let v = F32x4::load(win[at..at + 4].try_into().unwrap_or(&[0.0; 4]));
+                    let v = lanes(win, at);
                     // Input row r is kernel row r for the upper output
                     // row and kernel row r − 1 for the lower one.
                     if r < 3 {
@@ -173,20 +184,17 @@ fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 
     for x in (0..body).step_by(LANES) {
         if S == 1 {
             // Stride 1: the 8 inputs of a tap are contiguous, two lanes,
-            // and the three taps of a row are one window of constant
-            // length: one bounds check per row, none per load.
+            // and the three taps of a row are one window.
             let mut acc = [F32x4::splat(bias); 2];
             for (ky, line) in rows.iter().enumerate() {
-                let Some(win) = line.get(x..x + LANES + 2) else {
+                let Some(win) = window(line, x) else {
                     continue;
                 };
-                let win: &[f32; LANES + 2] = win.try_into().unwrap_or(&[0.0; LANES + 2]);
                 for kx in 0..3 {
                     let tap = F32x4::splat(k[ky * 3 + kx]);
                     for (h, a) in acc.iter_mut().enumerate() {
                         let at = kx + 4 * h;
-                        let v = F32x4::load(win[at..at + 4].try_into().unwrap_or(&[0.0; 4]));
-                        *a = a.mul_add(tap, v);
+                        *a = a.mul_add(tap, lanes(win, at));
                     }
                 }
             }
