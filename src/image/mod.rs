@@ -15,7 +15,7 @@ pub use encode::{Budget, Encoded, encode_jpeg, encode_to_budget};
 #[doc(hidden)]
 pub use exif::exif_with_orientation;
 pub use exif::orientation_from_exif;
-pub use resize::{Filter, crop, resize_region, resize_region_rgb, resize_rgb};
+pub use resize::{Filter, crop, resize_plane, resize_region, resize_region_rgb, resize_rgb};
 
 use serde::{Deserialize, Serialize};
 

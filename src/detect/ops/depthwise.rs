@@ -39,6 +39,9 @@ impl Depthwise3x3 {
     /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
     pub(crate) fn run(&self, input: &[f32], output: &mut [f32]) {
+        if self.stride == 2 {
+            return self.run_stride2(input, output);
+        }
         let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
         let mut plane = vec![0f32; pw * ph];
         for c in 0..self.channels {
@@ -50,29 +53,96 @@ impl Depthwise3x3 {
                     line,
                 );
             }
-            let k: &[f32; 9] = self.kernel[c * 9..][..9].try_into().unwrap_or(&[0.0; 9]);
             let ow = self.f.ow;
             let dst = &mut output[c * self.f.oh * ow..][..self.f.oh * ow];
-            if self.stride == 1 {
-                // Two output rows a call: their six input rows are four.
-                let mut pairs = dst.chunks_exact_mut(2 * ow);
-                for (i, pair) in (&mut pairs).enumerate() {
-                    let rows = [0, 1, 2, 3].map(|ky| &plane[(2 * i + ky) * pw..][..pw]);
-                    let (upper, lower) = pair.split_at_mut(ow);
-                    rows2_stride1(upper, lower, k, self.bias[c], rows);
-                }
-                let last = pairs.into_remainder();
-                if !last.is_empty() {
-                    let oy = self.f.oh - 1;
-                    let rows = [0, 1, 2].map(|ky| &plane[(oy + ky) * pw..][..pw]);
-                    row_stride1(last, k, self.bias[c], rows);
-                }
-                continue;
+            // Two output rows a call: their six input rows are four.
+            let mut pairs = dst.chunks_exact_mut(2 * ow);
+            for (i, pair) in (&mut pairs).enumerate() {
+                let rows = [0, 1, 2, 3].map(|ky| &plane[(2 * i + ky) * pw..][..pw]);
+                let (upper, lower) = pair.split_at_mut(ow);
+                rows2_stride1(upper, lower, self.taps(c), self.bias[c], rows);
             }
+            let last = pairs.into_remainder();
+            if !last.is_empty() {
+                let oy = self.f.oh - 1;
+                let rows = [0, 1, 2].map(|ky| &plane[(oy + ky) * pw..][..pw]);
+                row_stride1(last, self.taps(c), self.bias[c], rows);
+            }
+        }
+    }
+
+    /// Channel `c`'s nine taps.
+    #[inline(always)]
+    fn taps(&self, c: usize) -> &[f32; 9] {
+        self.kernel[c * 9..][..9].try_into().unwrap_or(&[0.0; 9])
+    }
+
+    /// Stride 2: the padded plane is held as its even and odd columns apart,
+    /// so the three taps of a row read `even[x]`, `odd[x]`, `even[x + 1]`,
+    /// contiguous again, in vectors. Each input row is split straight into
+    /// them (no padded copy first); each half-row has room for a whole
+    /// window past its last output.
+    fn run_stride2(&self, input: &[f32], output: &mut [f32]) {
+        let (pw, ph) = (self.f.padded_w(), self.f.padded_h());
+        let half = pw.div_ceil(2) + 2;
+        let mut split = vec![0f32; 2 * ph * half];
+        let (even, odd) = split.split_at_mut(ph * half);
+        let (top, left) = (self.f.pad[0], self.f.pad[2]);
+        for c in 0..self.channels {
+            let src = &input[c * self.f.h * self.f.w..][..self.f.h * self.f.w];
+            for (y, line) in src.chunks_exact(self.f.w).enumerate() {
+                let at = (y + top) * half;
+                let (e, o) = (&mut even[at..][..half], &mut odd[at..][..half]);
+                // Input column i is padded column left + i: with an odd
+                // `left`, the input's even values land in the odd columns.
+                if left % 2 == 0 {
+                    deinterleave(&mut e[left / 2..], &mut o[left / 2..], line);
+                } else {
+                    deinterleave(&mut o[left / 2..], &mut e[left / 2 + 1..], line);
+                }
+            }
+            let ow = self.f.ow;
+            let dst = &mut output[c * self.f.oh * ow..][..self.f.oh * ow];
             for (oy, out) in dst.chunks_exact_mut(ow).enumerate() {
-                let rows = [0, 1, 2].map(|ky| &plane[(oy * self.stride + ky) * pw..][..pw]);
-                row_stride2(out, k, self.bias[c], rows);
+                let rows = [0, 1, 2].map(|ky| {
+                    let at = (2 * oy + ky) * half;
+                    (&even[at..][..half], &odd[at..][..half])
+                });
+                row_stride2(out, self.taps(c), self.bias[c], rows);
             }
+        }
+    }
+}
+
+/// `line`'s even-indexed values into `even`, its odd-indexed ones into
+/// `odd`, eight values a step with two vector shuffles.
+#[inline(always)]
+fn deinterleave(even: &mut [f32], odd: &mut [f32], line: &[f32]) {
+    let mut eights = line.chunks_exact(8);
+    let mut done = 0;
+    for ((l, e), o) in (&mut eights)
+        .zip(even.chunks_exact_mut(4))
+        .zip(odd.chunks_exact_mut(4))
+    {
+        let (Ok(l0), Ok(l1), Ok(e), Ok(o)) = (
+            <&[f32; 4]>::try_from(&l[..4]),
+            <&[f32; 4]>::try_from(&l[4..]),
+            <&mut [f32; 4]>::try_from(e),
+            <&mut [f32; 4]>::try_from(o),
+        ) else {
+            continue;
+        };
+        let (ev, od) = F32x4::load(l0).split_pairs(F32x4::load(l1));
+        ev.store(e);
+        od.store(o);
+        done += 8;
+    }
+    for (i, &v) in line[done..].iter().enumerate() {
+        let j = done + i;
+        if j % 2 == 0 {
+            even[j / 2] = v;
+        } else {
+            odd[j / 2] = v;
         }
     }
 }
@@ -120,7 +190,7 @@ fn lanes(win: &[f32; LANES + 2], at: usize) -> F32x4 {
 // within the first layers. See docs/design-decisions.md.
 #[inline(never)]
 fn row_stride1(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
-    row::<1>(out, k, bias, rows)
+    row(out, k, bias, rows)
 }
 /// Output rows `oy` and `oy + 1` at stride 1 from input rows `oy..oy + 4`,
 /// each input row loaded once for both. Most of what made the layer faster
@@ -171,58 +241,72 @@ fn rows2_stride1(upper: &mut [f32], lower: &mut [f32], k: &[f32; 9], bias: f32, 
         }
     }
 }
+/// One output row at stride 2 from the even and odd columns of three
+/// padded input rows: `out[x] = bias + Σ k[ky] · (even[x], odd[x], even[x + 1])`.
 #[inline(never)]
-fn row_stride2(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
-    row::<2>(out, k, bias, rows)
-}
-
-/// One output row: `out[x] = bias + Σ k[ky][kx] · rows[ky][S·x + kx]`.
-#[inline(always)]
-fn row<const S: usize>(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
+fn row_stride2(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [(&[f32], &[f32]); 3]) {
     let ow = out.len();
     let body = ow - ow % LANES;
     for x in (0..body).step_by(LANES) {
-        if S == 1 {
-            // Stride 1: the 8 inputs of a tap are contiguous, two lanes,
-            // and the three taps of a row are one window.
-            let mut acc = [F32x4::splat(bias); 2];
-            for (ky, line) in rows.iter().enumerate() {
-                let Some(win) = window(line, x) else {
-                    continue;
-                };
-                for kx in 0..3 {
-                    let tap = F32x4::splat(k[ky * 3 + kx]);
-                    for (h, a) in acc.iter_mut().enumerate() {
-                        let at = kx + 4 * h;
-                        *a = a.mul_add(tap, lanes(win, at));
-                    }
-                }
-            }
-            for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
-                if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
-                    a.store(d);
-                }
-            }
-            continue;
-        }
-        let mut acc = [bias; LANES];
-        for (ky, line) in rows.iter().enumerate() {
-            for kx in 0..3 {
-                let tap = k[ky * 3 + kx];
-                // A window of constant length: no bounds checks inside.
-                let src = &line[S * x + kx..][..S * (LANES - 1) + 1];
-                for i in 0..LANES {
-                    acc[i] += tap * src[S * i];
-                }
+        let mut acc = [F32x4::splat(bias); 2];
+        for (ky, (even, odd)) in rows.iter().enumerate() {
+            let (Some(e), Some(o)) = (window(even, x), window(odd, x)) else {
+                continue;
+            };
+            let tap = |kx: usize| F32x4::splat(k[ky * 3 + kx]);
+            for (h, a) in acc.iter_mut().enumerate() {
+                *a = a.mul_add(tap(0), lanes(e, 4 * h));
+                *a = a.mul_add(tap(1), lanes(o, 4 * h));
+                *a = a.mul_add(tap(2), lanes(e, 4 * h + 1));
             }
         }
-        out[x..x + LANES].copy_from_slice(&acc);
+        for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
+            if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
+                a.store(d);
+            }
+        }
     }
     for x in body..ow {
         out[x] = bias
-            + (0..9)
-                .map(|t| k[t] * rows[t / 3][S * x + t % 3])
+            + rows
+                .iter()
+                .enumerate()
+                .map(|(ky, (e, o))| {
+                    k[ky * 3] * e[x] + k[ky * 3 + 1] * o[x] + k[ky * 3 + 2] * e[x + 1]
+                })
                 .sum::<f32>();
+    }
+}
+
+/// One output row at stride 1: `out[x] = bias + Σ k[ky][kx] · rows[ky][x + kx]`.
+/// The 8 inputs of a tap are contiguous, two lanes, and the three taps of a
+/// row are one window.
+#[inline(always)]
+fn row(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
+    let ow = out.len();
+    let body = ow - ow % LANES;
+    for x in (0..body).step_by(LANES) {
+        let mut acc = [F32x4::splat(bias); 2];
+        for (ky, line) in rows.iter().enumerate() {
+            let Some(win) = window(line, x) else {
+                continue;
+            };
+            for kx in 0..3 {
+                let tap = F32x4::splat(k[ky * 3 + kx]);
+                for (h, a) in acc.iter_mut().enumerate() {
+                    let at = kx + 4 * h;
+                    *a = a.mul_add(tap, lanes(win, at));
+                }
+            }
+        }
+        for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
+            if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
+                a.store(d);
+            }
+        }
+    }
+    for x in body..ow {
+        out[x] = bias + (0..9).map(|t| k[t] * rows[t / 3][x + t % 3]).sum::<f32>();
     }
 }
 
@@ -480,6 +564,8 @@ mod plain_tests {
             (3, 16, 32, 1, [1, 1, 1, 1]),
             (6, 10, 22, 2, [0, 1, 0, 1]),
             (4, 7, 9, 2, [1, 0, 1, 0]),
+            // Two vectors and a tail at stride 2, from an odd padded width.
+            (3, 12, 37, 2, [1, 1, 1, 1]),
         ] {
             let out = |n: usize, p: usize| (n + p - 3) / stride + 1;
             let f = crate::detect::ops::Frame::new(

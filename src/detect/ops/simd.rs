@@ -62,6 +62,14 @@ mod imp {
             let odd = i32x4_shuffle::<1, 3, 5, 7>(self.0, a.0);
             F32x4(f32x4_pmax(even, odd))
         }
+        /// The even lanes of `self` then `a`, and the odd ones.
+        #[inline(always)]
+        pub(crate) fn split_pairs(self, a: Self) -> (Self, Self) {
+            (
+                F32x4(i32x4_shuffle::<0, 2, 4, 6>(self.0, a.0)),
+                F32x4(i32x4_shuffle::<1, 3, 5, 7>(self.0, a.0)),
+            )
+        }
     }
 }
 
@@ -117,6 +125,16 @@ mod imp {
                 F32x4(_mm_max_ps(even, odd))
             }
         }
+        #[inline(always)]
+        pub(crate) fn split_pairs(self, a: Self) -> (Self, Self) {
+            // SAFETY: SSE is part of the x86_64 baseline.
+            unsafe {
+                (
+                    F32x4(_mm_shuffle_ps::<0b10_00_10_00>(self.0, a.0)),
+                    F32x4(_mm_shuffle_ps::<0b11_01_11_01>(self.0, a.0)),
+                )
+            }
+        }
     }
 }
 
@@ -154,6 +172,13 @@ mod imp {
             let l = [self.0, a.0].concat();
             F32x4(std::array::from_fn(|i| larger(l[2 * i], l[2 * i + 1])))
         }
+        pub(crate) fn split_pairs(self, a: Self) -> (Self, Self) {
+            let l = [self.0, a.0].concat();
+            (
+                F32x4(std::array::from_fn(|i| l[2 * i])),
+                F32x4(std::array::from_fn(|i| l[2 * i + 1])),
+            )
+        }
     }
 
     fn larger(a: f32, b: f32) -> f32 {
@@ -180,6 +205,11 @@ mod tests {
         let b = F32x4::load(&[5.0, 6.0, -7.0, -8.0]);
         a.max_of_pairs(b).store(&mut out);
         assert_eq!(out, [1.0, 3.0, 6.0, -7.0]);
+        let (even, odd) = a.split_pairs(b);
+        even.store(&mut out);
+        assert_eq!(out, [1.0, 3.0, 5.0, -7.0]);
+        odd.store(&mut out);
+        assert_eq!(out, [-2.0, -4.0, 6.0, -8.0]);
     }
 
     /// The wasm unit tests (scripts/test-wasm-units.sh) are there for the
