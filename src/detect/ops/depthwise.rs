@@ -182,6 +182,16 @@ fn lanes(win: &[f32; LANES + 2], at: usize) -> F32x4 {
     F32x4::load(win[at..at + 4].try_into().unwrap_or(&[0.0; 4]))
 }
 
+/// `LANES` sums, two vectors, into `out` (`LANES` long).
+#[inline(always)]
+fn store(acc: [F32x4; 2], out: &mut [f32]) {
+    for (a, d) in acc.into_iter().zip(out.chunks_exact_mut(4)) {
+        if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
+            a.store(d);
+        }
+    }
+}
+
 // One call per output row, never inlined into `run`: V8 starts a wasm
 // function in its baseline compiler (Liftoff) and swaps in the optimised
 // code only at the function's next call, so a kernel called once per layer
@@ -224,13 +234,8 @@ fn rows2_stride1(upper: &mut [f32], lower: &mut [f32], k: &[f32; 9], bias: f32, 
                 }
             }
         }
-        for (acc, out) in [(up, &mut *upper), (lo, &mut *lower)] {
-            for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
-                if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
-                    a.store(d);
-                }
-            }
-        }
+        store(up, &mut upper[x..x + LANES]);
+        store(lo, &mut lower[x..x + LANES]);
     }
     for x in body..ow {
         for (o, out) in [&mut *upper, &mut *lower].into_iter().enumerate() {
@@ -260,11 +265,7 @@ fn row_stride2(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [(&[f32], &[f32])
                 *a = a.mul_add(tap(2), lanes(e, 4 * h + 1));
             }
         }
-        for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
-            if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
-                a.store(d);
-            }
-        }
+        store(acc, &mut out[x..x + LANES]);
     }
     for x in body..ow {
         out[x] = bias
@@ -299,11 +300,7 @@ fn row(out: &mut [f32], k: &[f32; 9], bias: f32, rows: [&[f32]; 3]) {
                 }
             }
         }
-        for (a, d) in acc.into_iter().zip(out[x..x + LANES].chunks_exact_mut(4)) {
-            if let Ok(d) = <&mut [f32; 4]>::try_from(d) {
-                a.store(d);
-            }
-        }
+        store(acc, &mut out[x..x + LANES]);
     }
     for x in body..ow {
         out[x] = bias + (0..9).map(|t| k[t] * rows[t / 3][x + t % 3]).sum::<f32>();
