@@ -206,9 +206,24 @@ pub fn detect_photo(
 
 /// Detects faces in an already decoded image (a photo at `scale` of its
 /// original size, or a camera frame at 1.0) and runs the gate without refusing.
-pub fn detect_image(
+///
+/// `img` is an [`RgbImage`](crate::image::RgbImage) or an
+/// [`ImageView`](crate::image::ImageView) (a camera frame's RGBA, read in place).
+pub fn detect_image<'a>(
     detector: &Detector,
-    img: &crate::image::RgbImage,
+    img: impl Into<crate::image::ImageView<'a>>,
+    scale: f32,
+    source: Option<SourceInfo>,
+    role: Role,
+    opts: &DetectOptions,
+) -> Result<DetectionReport> {
+    detect_view(detector, img.into(), scale, source, role, opts)
+}
+
+/// [`detect_image`], one copy of the code for every kind of image.
+fn detect_view(
+    detector: &Detector,
+    img: crate::image::ImageView,
     scale: f32,
     source: Option<SourceInfo>,
     role: Role,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::Face;
 use crate::error::{GateCode, GateFailure};
-use crate::image::{Rect, RgbImage, luma, resize_plane};
+use crate::image::{ImageView, Rect, RgbImage, luma, resize_plane};
 
 /// What a photo is for; it picks the gate's defaults and how `prepare` crops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -274,8 +274,22 @@ impl GateConfig {
 
 /// Measures `faces` (found in `img`, which may be a reduced decode at
 /// `scale` of the original `width`×`height`).
-pub fn assess(
-    img: &RgbImage,
+///
+/// `img` is an [`RgbImage`] or an [`ImageView`] (a camera frame's RGBA, read
+/// in place).
+pub fn assess<'a>(
+    img: impl Into<ImageView<'a>>,
+    scale: f32,
+    width: u32,
+    height: u32,
+    faces: &[Face],
+) -> QualityReport {
+    assess_view(img.into(), scale, width, height, faces)
+}
+
+/// [`assess`], one copy of the code for every kind of image.
+fn assess_view(
+    img: ImageView,
     scale: f32,
     width: u32,
     height: u32,
@@ -287,7 +301,7 @@ pub fn assess(
     let primary = faces.first().map(|f| {
         let b = f.bbox;
         let in_decoded = b.scaled(scale);
-        let (sharpness, mean_luma, dark_fraction, bright_fraction) = face_stats(img, &in_decoded);
+        let (sharpness, mean_luma, dark_fraction, bright_fraction) = face_stats(&img, &in_decoded);
         FaceQuality {
             bbox: b,
             size_px: b.w.max(b.h),
@@ -320,7 +334,7 @@ pub fn assess(
 /// and bright pixels); the sharpness is taken on that plane resampled, not
 /// on a resampled RGB copy: a third of the filtering, and no 8-bit rounding
 /// inside the measure.
-fn face_stats(img: &RgbImage, b: &Rect) -> (f32, f32, f32, f32) {
+fn face_stats(img: &ImageView, b: &Rect) -> (f32, f32, f32, f32) {
     let inner = Rect {
         x: b.x + b.w * 0.1,
         y: b.y + b.h * 0.1,
@@ -332,14 +346,17 @@ fn face_stats(img: &RgbImage, b: &Rect) -> (f32, f32, f32, f32) {
         return (0.0, 0.0, 0.0, 0.0);
     }
     let (x, y, w, h) = (x as usize, y as usize, w as usize, h as usize);
-    let stride = img.width() as usize * 3;
+    let bpp = img.bytes_per_pixel();
+    let stride = img.width() as usize * bpp;
     let raw = img.as_raw();
     let mut plane = vec![0f32; w * h];
     let (mut sum, mut dark, mut bright) = (0.0f64, 0usize, 0usize);
     for (r, out) in plane.chunks_exact_mut(w).enumerate() {
-        let src = &raw[(y + r) * stride + x * 3..][..w * 3];
-        for (o, p) in out.iter_mut().zip(src.chunks_exact(3)) {
-            *o = luma(p);
+        let src = &raw[(y + r) * stride + x * bpp..][..w * bpp];
+        if bpp == 4 {
+            luma_row::<4>(src, out);
+        } else {
+            luma_row::<3>(src, out);
         }
         // Four lanes, so the compiler can keep them in one vector.
         let (mut s, mut d, mut b) = ([0f32; 4], [0u32; 4], [0u32; 4]);
@@ -372,6 +389,14 @@ fn face_stats(img: &RgbImage, b: &Rect) -> (f32, f32, f32, f32) {
         dark as f32 / n,
         bright as f32 / n,
     )
+}
+
+/// The luma of `BPP`-byte pixels (RGB or RGBA), a pixel size the compiler knows.
+#[inline(always)]
+fn luma_row<const BPP: usize>(src: &[u8], out: &mut [f32]) {
+    for (o, p) in out.iter_mut().zip(src.chunks_exact(BPP)) {
+        *o = luma(p);
+    }
 }
 
 /// Variance of the 4-neighbour Laplacian of the luma.

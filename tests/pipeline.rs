@@ -95,6 +95,41 @@ fn reduced_scale_decode_finds_the_same_faces() {
 }
 
 #[test]
+fn rgba_frames_read_in_place_give_the_rgb_result() {
+    // A camera frame's RGBA is read in place (no RGB copy): the same faces,
+    // to the bit, and the same quality report.
+    for name in ["sample1.jpg", "sample4.jpg"] {
+        let rgb = decode_full(&photo(name)).image;
+        let mut rgba = Vec::with_capacity(rgb.as_raw().len() / 3 * 4);
+        for (i, p) in rgb.as_raw().chunks_exact(3).enumerate() {
+            rgba.extend_from_slice(p);
+            rgba.push((i % 251) as u8);
+        }
+        let view = image::ImageView::rgba(&rgba, rgb.width(), rgb.height()).unwrap();
+        for model in [ModelKind::Short, ModelKind::Full] {
+            let opts = DetectOptions {
+                model,
+                ..Default::default()
+            };
+            let run = |img: image::ImageView| {
+                facebridge::prepare::detect_image(
+                    detect::shared(),
+                    img,
+                    1.0,
+                    None,
+                    Role::Selfie,
+                    &opts,
+                )
+                .unwrap()
+            };
+            let (a, b) = (run((&rgb).into()), run(view));
+            assert!(!a.faces.is_empty(), "{name} {model:?}");
+            assert_eq!(a, b, "{name} {model:?}");
+        }
+    }
+}
+
+#[test]
 fn every_exif_orientation_comes_out_upright() {
     let upright = selfie();
     let opts = DetectOptions::default();

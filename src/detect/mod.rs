@@ -40,7 +40,9 @@ pub use model::ModelKind;
 pub use model::onnx_to_fbnet;
 
 use crate::error::DetectError;
-use crate::image::{Filter, Rect, RgbImage};
+#[cfg(test)]
+use crate::image::RgbImage;
+use crate::image::{Filter, ImageView, Rect};
 
 #[cfg(all(feature = "embed-short", feature = "onnx"))]
 static SHORT_MODEL: &[u8] = include_bytes!(concat!(
@@ -346,15 +348,27 @@ impl Detector {
 
     /// Finds faces in `img`; boxes and landmarks are in `img`'s pixels,
     /// best score first.
-    pub fn detect(&self, img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>, DetectError> {
+    ///
+    /// `img` is an [`RgbImage`](crate::image::RgbImage) or an [`ImageView`] (a camera frame's RGBA,
+    /// read in place).
+    pub fn detect<'a>(
+        &self,
+        img: impl Into<ImageView<'a>>,
+        opts: &DetectOptions,
+    ) -> Result<Vec<Face>, DetectError> {
+        self.detect_view(img.into(), opts)
+    }
+
+    /// [`Detector::detect`], one copy of the code for every kind of image.
+    fn detect_view(&self, img: ImageView, opts: &DetectOptions) -> Result<Vec<Face>, DetectError> {
         let (w, h) = img.dimensions();
         if w == 0 || h == 0 {
             return Ok(Vec::new());
         }
-        let mut raw = self.run_region(img, opts.model, opts, (0, 0, w, h), false)?;
+        let mut raw = self.run_region(&img, opts.model, opts, (0, 0, w, h), false)?;
         if opts.tiles == TileMode::Auto {
             for region in tiles(w, h, ModelKind::Full.input_size() as u32) {
-                raw.extend(self.run_region(img, ModelKind::Full, opts, region, true)?);
+                raw.extend(self.run_region(&img, ModelKind::Full, opts, region, true)?);
             }
         }
         let merged = decode::weighted_nms(raw, opts.iou_threshold);
@@ -376,7 +390,7 @@ impl Detector {
     /// Runs one model on one region; detections come back in image pixels.
     fn run_region(
         &self,
-        img: &RgbImage,
+        img: &ImageView,
         kind: ModelKind,
         opts: &DetectOptions,
         region: (u32, u32, u32, u32),
@@ -461,7 +475,7 @@ fn tiles(w: u32, h: u32, min_side: u32) -> Vec<(u32, u32, u32, u32)> {
 /// Never inlined: see `Net::run`.
 #[inline(never)]
 fn letterbox(
-    img: &RgbImage,
+    img: &ImageView,
     region: (u32, u32, u32, u32),
     size: usize,
 ) -> Result<(Vec<f32>, Letterbox), DetectError> {
@@ -473,7 +487,7 @@ fn letterbox(
     // pre-processing does. Measured (benches/anchors.mjs): median IoU with
     // legacy MediaPipe's boxes 0.869 → 0.911 and the same faces found; on a
     // large face the boxes agree within 0.03 px.
-    let dst = crate::image::resize_region(img, region, nw, nh, Filter::Bilinear).map_err(|e| {
+    let dst = crate::image::resize_region(*img, region, nw, nh, Filter::Bilinear).map_err(|e| {
         DetectError::Inference {
             reason: format!("letterbox: {e}"),
         }
@@ -572,7 +586,7 @@ mod tests {
     #[test]
     fn letterbox_pads_and_maps_back() {
         let img = RgbImage::from_pixel(200, 100, image::Rgb([255, 255, 255]));
-        let (v, lb) = letterbox(&img, (0, 0, 200, 100), 128).unwrap();
+        let (v, lb) = letterbox(&(&img).into(), (0, 0, 200, 100), 128).unwrap();
         assert_eq!(v.len(), 3 * 128 * 128);
         assert_eq!(v[0], -1.0, "top padding is black");
         assert_eq!(v[2 * 128 * 128], -1.0, "in every plane");

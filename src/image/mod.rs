@@ -94,6 +94,60 @@ impl Rect {
     }
 }
 
+/// Borrowed 8-bit pixels, rows top to bottom with no padding: RGB (3 bytes
+/// a pixel) or RGBA (4, the alpha ignored). Detection and the quality report
+/// read a camera frame's RGBA through this in place, with no RGB copy of it.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageView<'a> {
+    raw: &'a [u8],
+    width: u32,
+    height: u32,
+    bpp: usize,
+}
+
+impl<'a> ImageView<'a> {
+    /// RGBA pixels, `width × height × 4` bytes (anything else is refused).
+    pub fn rgba(raw: &'a [u8], width: u32, height: u32) -> Option<Self> {
+        let n = (width as usize)
+            .checked_mul(height as usize)?
+            .checked_mul(4)?;
+        (raw.len() == n).then_some(ImageView {
+            raw,
+            width,
+            height,
+            bpp: 4,
+        })
+    }
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+    pub fn dimensions(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+    /// Bytes a pixel: 3 or 4.
+    pub fn bytes_per_pixel(&self) -> usize {
+        self.bpp
+    }
+    /// All the pixels' bytes, row after row.
+    pub fn as_raw(&self) -> &'a [u8] {
+        self.raw
+    }
+}
+
+impl<'a> From<&'a RgbImage> for ImageView<'a> {
+    fn from(img: &'a RgbImage) -> Self {
+        ImageView {
+            raw: img.as_raw(),
+            width: img.width(),
+            height: img.height(),
+            bpp: 3,
+        }
+    }
+}
+
 /// Rec. 601 luma of one RGB pixel, 0..255.
 #[inline]
 pub fn luma(p: &[u8]) -> f32 {

@@ -21,7 +21,7 @@
 //! what it can. The wasm's passes are unit-tested where they run
 //! (scripts/test-wasm-units.sh).
 
-use super::RgbImage;
+use super::{ImageView, RgbImage};
 use crate::error::ImageError;
 
 /// How output pixels are computed from the source.
@@ -147,16 +147,16 @@ fn to_u8(acc: i32) -> u8 {
 }
 
 /// The row pass: `out` (3 bytes a pixel) from the source row that starts at
-/// byte `row` of `src`, the whole image.
+/// byte `row` of `src`, the whole image, `BPP` bytes a pixel (RGB or RGBA).
 ///
 /// Never inlined: see `detect::net::Net::run`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(never)]
-fn row_pass(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
+fn row_pass<const BPP: usize>(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
     for (i, px) in out.chunks_exact_mut(3).enumerate() {
         let (first, n, coeffs) = taps.of(i);
         let mut acc = [0i32; 3];
-        let pixels = src[row + first * 3..][..n * 3].chunks_exact(3);
+        let pixels = src[row + first * BPP..][..n * BPP].chunks_exact(BPP);
         for (&c, p) in coeffs.iter().zip(pixels) {
             for ch in 0..3 {
                 acc[ch] += c as i32 * p[ch] as i32;
@@ -238,13 +238,21 @@ mod simd {
     }
 
     /// Adds two taps of one pixel: the 8 bytes `v` from the first tap's pixel
-    /// [r₀ g₀ b₀ r₁ g₁ b₁ ..] become [r₀ r₁ g₀ g₁ b₀ b₁ 0 0], dotted with the weights.
+    /// [r₀ g₀ b₀ r₁ g₁ b₁ ..] (RGBA: [r₀ g₀ b₀ a₀ r₁ g₁ b₁ a₁]) become
+    /// [r₀ r₁ g₀ g₁ b₀ b₁ 0 0], dotted with the weights.
     #[inline(always)]
-    fn two_taps(acc: v128, v: v128, c: &[i16]) -> v128 {
-        let v = i8x16_shuffle::<0, 16, 3, 16, 1, 16, 4, 16, 2, 16, 5, 16, 16, 16, 16, 16>(
-            v,
-            u8x16_splat(0),
-        );
+    fn two_taps<const BPP: usize>(acc: v128, v: v128, c: &[i16]) -> v128 {
+        let v = if BPP == 4 {
+            i8x16_shuffle::<0, 16, 4, 16, 1, 16, 5, 16, 2, 16, 6, 16, 16, 16, 16, 16>(
+                v,
+                u8x16_splat(0),
+            )
+        } else {
+            i8x16_shuffle::<0, 16, 3, 16, 1, 16, 4, 16, 2, 16, 5, 16, 16, 16, 16, 16>(
+                v,
+                u8x16_splat(0),
+            )
+        };
         // The pixel vector's last lane is zero, whatever weights it meets.
         i32x4_add(acc, i32x4_dot_i16x8(v, pair(c)))
     }
@@ -254,26 +262,28 @@ mod simd {
     ///
     /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
-    pub(super) fn row_pass(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
+    pub(super) fn row_pass<const BPP: usize>(src: &[u8], row: usize, taps: &Taps, out: &mut [u8]) {
+        // A pair of taps is two pixels: 2·BPP bytes on, 8 bytes read.
+        let step = 2 * BPP;
         for (i, px) in out.chunks_exact_mut(3).enumerate() {
             let (first, n, coeffs) = taps.of(i);
-            let base = row + first * 3;
+            let base = row + first * BPP;
             let mut acc = i32x4_splat(ONE >> 1);
             let pairs = coeffs.chunks_exact(2).take(n.div_ceil(2)).enumerate();
-            // Pair p reads 8 bytes from base + 6p: all inside the window `w`
-            // but at the image's last pixels, which read a zero-padded copy.
-            match src.get(base..base + n.div_ceil(2) * 6 + 2) {
+            // Pair p reads 8 bytes from base + step·p: all inside the window
+            // `w` but at an RGB image's last pixels, which read a zero-padded copy.
+            match src.get(base..base + n.div_ceil(2) * step + (8 - step.min(8))) {
                 Some(w) => {
                     for (p, c) in pairs {
-                        // SAFETY: 6p + 8 ≤ w.len() for every pair p (the `get`
-                        // above); no alignment is required.
-                        let v = unsafe { v128_load64_zero(w.as_ptr().add(p * 6).cast()) };
-                        acc = two_taps(acc, v, c);
+                        // SAFETY: step·p + 8 ≤ w.len() for every pair p (the
+                        // `get` above); no alignment is required.
+                        let v = unsafe { v128_load64_zero(w.as_ptr().add(p * step).cast()) };
+                        acc = two_taps::<BPP>(acc, v, c);
                     }
                 }
                 None => {
                     for (p, c) in pairs {
-                        acc = two_taps(acc, eight(src, base + p * 6), c);
+                        acc = two_taps::<BPP>(acc, eight(src, base + p * step), c);
                     }
                 }
             }
@@ -462,8 +472,21 @@ pub fn resize_region_rgb(
 
 /// Resizes the region (`x`, `y`, `rw`, `rh`) of `src`, clamped to the image,
 /// to exactly `w`×`h` (each at least 1) with `filter`.
-pub fn resize_region(
-    src: &RgbImage,
+/// `src` is an [`RgbImage`] or an [`ImageView`] (RGBA is read in place);
+/// the output is RGB.
+pub fn resize_region<'a>(
+    src: impl Into<ImageView<'a>>,
+    region: (u32, u32, u32, u32),
+    w: u32,
+    h: u32,
+    filter: Filter,
+) -> Result<RgbImage, ImageError> {
+    resize_view(src.into(), region, w, h, filter)
+}
+
+/// [`resize_region`], one copy of the code for every kind of image.
+fn resize_view(
+    src: ImageView,
     region: (u32, u32, u32, u32),
     w: u32,
     h: u32,
@@ -481,8 +504,12 @@ pub fn resize_region(
             reason: "the region is empty".into(),
         });
     }
-    if (x, y, rw, rh, w, h) == (0, 0, iw, ih, iw, ih) {
-        return Ok(src.clone());
+    if (x, y, rw, rh, w, h) == (0, 0, iw, ih, iw, ih) && src.bytes_per_pixel() == 3 {
+        return RgbImage::from_raw(iw, ih, src.as_raw().to_vec()).ok_or_else(|| {
+            ImageError::Resize {
+                reason: "the input buffer has the wrong size".into(),
+            }
+        });
     }
     let across = Taps::new(filter, x, rw, iw, w);
     let down = Taps::new(filter, y, rh, ih, h);
@@ -493,7 +520,8 @@ pub fn resize_region(
         .max()
         .unwrap_or(y_lo + 1);
     let raw = src.as_raw();
-    let stride_in = iw as usize * 3;
+    let bpp = src.bytes_per_pixel();
+    let stride_in = iw as usize * bpp;
     let stride = w as usize * 3;
     // Sampling a large photo down reads two rows in many: pass only the rows read.
     let mut read = vec![false; y_hi - y_lo];
@@ -506,7 +534,12 @@ pub fn resize_region(
     let mut rows = vec![0u8; (y_hi - y_lo) * stride];
     for (r, out) in rows.chunks_exact_mut(stride).enumerate() {
         if read[r] {
-            row_pass(raw, (y_lo + r) * stride_in, &across, out);
+            let at = (y_lo + r) * stride_in;
+            if bpp == 4 {
+                row_pass::<4>(raw, at, &across, out);
+            } else {
+                row_pass::<3>(raw, at, &across, out);
+            }
         }
     }
     let rows = Rows {
@@ -705,6 +738,45 @@ mod tests {
         assert!(worst <= 1, "max difference inside {worst}");
         let same = resize_region_rgb(&src, (0, 0, 300, 200), 300, 200).unwrap();
         assert_eq!(same, src);
+    }
+
+    /// `src` with an alpha byte after every pixel, a different one each time.
+    fn with_alpha(src: &RgbImage) -> Vec<u8> {
+        let mut out = Vec::with_capacity(src.as_raw().len() / 3 * 4);
+        for (i, p) in src.as_raw().chunks_exact(3).enumerate() {
+            out.extend_from_slice(p);
+            out.push((i * 37) as u8);
+        }
+        out
+    }
+
+    #[test]
+    fn rgba_read_in_place_resizes_as_its_rgb_does() {
+        let src = pattern(97, 61);
+        let rgba = with_alpha(&src);
+        let view = ImageView::rgba(&rgba, 97, 61).unwrap();
+        let cases = [
+            ((0, 0, 97, 61), 40, 25),
+            ((0, 0, 97, 61), 211, 130),
+            ((13, 7, 50, 40), 19, 15),
+            ((90, 50, 7, 11), 3, 5), // the last pixels: the window past the row's end
+            ((0, 0, 97, 61), 97, 61), // the same size: alpha dropped
+        ];
+        for f in [Filter::CatmullRom, Filter::Bilinear] {
+            for (region, w, h) in cases {
+                let want = resize_region(&src, region, w, h, f).unwrap();
+                let got = resize_region(view, region, w, h, f).unwrap();
+                assert_eq!(got, want, "{f:?} {region:?} → {w}×{h}");
+            }
+        }
+        assert!(
+            ImageView::rgba(&rgba[1..], 97, 61).is_none(),
+            "a short buffer is refused"
+        );
+        assert!(
+            ImageView::rgba(&rgba, u32::MAX, u32::MAX).is_none(),
+            "no overflow"
+        );
     }
 
     #[test]

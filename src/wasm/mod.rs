@@ -19,7 +19,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::detect::{DetectOptions, Detector, ModelKind};
 use crate::error::{DetectError, Error};
-use crate::image::{Limits, RgbImage};
+use crate::image::{ImageView, Limits, RgbImage};
 use crate::prepare::{
     PrepareOptions, detect_image, detect_options_from_json, detect_photo, prepare_with,
 };
@@ -53,6 +53,12 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
 }
 
 /// Camera-frame pixels (RGBA, as a canvas or `VideoFrame.copyTo` gives them) as RGB.
+fn rgba_view(rgba: &[u8], width: u32, height: u32) -> Result<ImageView<'_>, Error> {
+    ImageView::rgba(rgba, width, height)
+        .filter(|_| width > 0 && height > 0)
+        .ok_or_else(|| Error::invalid("rgba", "length must be width × height × 4"))
+}
+
 fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, Error> {
     let n = width as usize * height as usize;
     if width == 0 || height == 0 || rgba.len() != n * 4 {
@@ -283,8 +289,9 @@ impl FaceBridge {
     ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let (role, detect, _) = detect_options_from_json(options_json(&options)?)?;
-            let img = rgba_image(rgba, width, height)?;
-            let r = detect_image(&self.inner.detector, &img, 1.0, None, role, &detect)?;
+            // Read in place: no RGB copy of the frame (BENCHMARKS.md).
+            let img = rgba_view(rgba, width, height)?;
+            let r = detect_image(&self.inner.detector, img, 1.0, None, role, &detect)?;
             Ok(to_js(&r))
         };
         run().map_err(to_js_error)
