@@ -116,8 +116,9 @@ impl Depthwise3x3 {
 
 /// `line`'s even-indexed values into `even`, its odd-indexed ones into
 /// `odd`, eight values a step with two vector shuffles.
+/// Also the first layer's split of its input planes (`stem`).
 #[inline(always)]
-fn deinterleave(even: &mut [f32], odd: &mut [f32], line: &[f32]) {
+pub(super) fn deinterleave(even: &mut [f32], odd: &mut [f32], line: &[f32]) {
     let mut eights = line.chunks_exact(8);
     let mut done = 0;
     for ((l, e), o) in (&mut eights)

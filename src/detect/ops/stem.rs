@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use super::depthwise::deinterleave;
 use super::gemm::{self, CO, PX, Pixels, Store};
 use crate::detect::net::Reader;
 #[cfg(feature = "onnx")]
@@ -37,18 +38,18 @@ impl Stem {
         let half = pw.div_ceil(2);
         let mut even = vec![0f32; self.cin * ph * half];
         let mut odd = vec![0f32; self.cin * ph * half];
+        let left = self.f.pad[2];
         for ci in 0..self.cin {
             for y in 0..self.f.h {
                 let src = &x[(ci * self.f.h + y) * self.f.w..][..self.f.w];
                 let row = (ci * ph + y + self.f.pad[0]) * half;
-                for (i, v) in src.iter().enumerate() {
-                    let col = i + self.f.pad[2];
-                    let dst = if col.is_multiple_of(2) {
-                        &mut even
-                    } else {
-                        &mut odd
-                    };
-                    dst[row + col / 2] = *v;
+                let (e, o) = (&mut even[row..][..half], &mut odd[row..][..half]);
+                // Input column i is padded column left + i: with an odd
+                // `left`, the input's even values land in the odd columns.
+                if left.is_multiple_of(2) {
+                    deinterleave(&mut e[left / 2..], &mut o[left / 2..], src);
+                } else {
+                    deinterleave(&mut o[left / 2..], &mut e[left / 2 + 1..], src);
                 }
             }
         }
@@ -321,6 +322,8 @@ mod plain_tests {
             (3, 6, 5, 32, 32, [1, 2, 1, 2]),
             (3, 24, 5, 16, 48, [1, 2, 1, 2]),
             (2, 3, 3, 8, 31, [0, 1, 1, 1]),
+            // An even left padding: the input's even columns stay even.
+            (2, 5, 3, 8, 16, [0, 1, 0, 1]),
         ] {
             let out = |n: usize, p: usize| (n + p - k) / 2 + 1;
             let f = crate::detect::ops::Frame::new(
