@@ -272,7 +272,7 @@ mod simd {
             let pairs = coeffs.chunks_exact(2).take(n.div_ceil(2)).enumerate();
             // Pair p reads 8 bytes from base + step·p: all inside the window
             // `w` but at an RGB image's last pixels, which read a zero-padded copy.
-            match src.get(base..base + n.div_ceil(2) * step + (8 - step.min(8))) {
+            match src.get(base..base + n.div_ceil(2) * step + 8usize.saturating_sub(step)) {
                 Some(w) => {
                     for (p, c) in pairs {
                         // SAFETY: step·p + 8 ≤ w.len() for every pair p (the

@@ -52,19 +52,19 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-/// Camera-frame pixels (RGBA, as a canvas or `VideoFrame.copyTo` gives them) as RGB.
+/// Camera-frame pixels (RGBA, as a canvas or `VideoFrame.copyTo` gives
+/// them), checked against their size and read in place.
 fn rgba_view(rgba: &[u8], width: u32, height: u32) -> Result<ImageView<'_>, Error> {
     ImageView::rgba(rgba, width, height)
         .filter(|_| width > 0 && height > 0)
         .ok_or_else(|| Error::invalid("rgba", "length must be width × height × 4"))
 }
 
+/// The same pixels copied to RGB, for the document capture's card finder,
+/// which works on an RGB image.
 fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, Error> {
-    let n = width as usize * height as usize;
-    if width == 0 || height == 0 || rgba.len() != n * 4 {
-        return Err(Error::invalid("rgba", "length must be width × height × 4"));
-    }
-    RgbImage::from_raw(width, height, crate::image::rgba_to_rgb(rgba))
+    let view = rgba_view(rgba, width, height)?;
+    RgbImage::from_raw(width, height, crate::image::rgba_to_rgb(view.as_raw()))
         .ok_or_else(|| Error::invalid("rgba", "size mismatch"))
 }
 
