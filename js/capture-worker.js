@@ -1,20 +1,42 @@
-// Face detection for the capture controller (js/capture.js), off the page's
-// main thread. The page sends one frame at a time (a VideoFrame, or an
-// ImageBitmap where VideoFrame is missing) and waits for the answer; the
-// frame is closed here. The wasm is loaded by the package's own entry, from
-// beside this file, as on the page.
+// The package's module worker, started by js/capture.js. Messages, answered
+// by id: `{ id, frame, options }` detects in a VideoFrame or ImageBitmap
+// (closed here); `{ id, prepare: { input, options, setup } }` prepares a
+// photo with a FaceBridge made from `setup` (capture.js's `workerSetup(fb)`).
 import { FaceBridge } from "./index.js";
 
 const fb = new FaceBridge();
 fb.warmUp("short");
 
+/** One FaceBridge per setup the page sent. */
+const preparers = new Map();
+function preparer(setup) {
+  const key = JSON.stringify(setup ?? {});
+  let p = preparers.get(key);
+  if (!p) preparers.set(key, (p = key === "{}" ? fb : new FaceBridge(setup)));
+  return p;
+}
+
+/** The error as plain data, with the fields the wasm gave it. */
+function plainError(e) {
+  const out = { name: e?.name, code: e?.code, message: String(e?.message ?? e) };
+  for (const k of ["failures", "report", "provider", "serviceStatus", "serviceCode"]) {
+    if (e?.[k] !== undefined) out[k] = e[k];
+  }
+  return out;
+}
+
 self.onmessage = async ({ data }) => {
-  const { id, frame, options } = data;
+  const { id, frame, options, prepare } = data;
   try {
+    if (prepare) {
+      const prepared = await preparer(prepare.setup).prepare(prepare.input, prepare.options);
+      self.postMessage({ id, prepared }, [prepared.bytes.buffer]);
+      return;
+    }
     const report = options?.role === "document" ? await fb.detectCard(frame) : await fb.detectFrame(frame, options);
     self.postMessage({ id, report });
   } catch (e) {
-    self.postMessage({ id, error: { name: e?.name, code: e?.code, message: String(e?.message ?? e) } });
+    self.postMessage({ id, error: plainError(e) });
   } finally {
     frame?.close?.();
   }

@@ -1,5 +1,5 @@
 // Types of facebridge/capture: the headless capture controller.
-import type { CardQuad, CardReport, DetectionReport, Face, FaceBridge, GateCode, PrepareOptions, PreparedImage, Role } from "./index.js";
+import type { CardQuad, CardReport, DetectionReport, Face, FaceBridge, GateCode, ImageInput, Limits, PrepareOptions, PreparedImage, Provider, Role } from "./index.js";
 
 export interface CaptureOptions {
   /** "selfie" (front camera) or "document" (back camera). Default "selfie". */
@@ -73,9 +73,28 @@ export declare class Capture extends EventTarget implements AsyncIterable<Captur
 /** Opens the camera and starts a capture. */
 export declare function capture(fb: FaceBridge, options?: CaptureOptions): Promise<Capture>;
 
+/** What `prepareInWorker` sends a worker to build a FaceBridge like `fb`; null when `fb` has networks of its own. */
+export declare function workerSetup(fb: FaceBridge): { provider?: Provider; limits: Limits; fullModelUrl?: string } | null;
+
+/**
+ * `fb.prepare(input, options)` in a module worker (the package's
+ * capture-worker.js): the decode, detection, crop and JPEG search of a
+ * full-size photo leave the page's main thread free. Same result, same
+ * errors (a FaceBridgeError with the same `code`, `failures`, `report`); the
+ * FaceBridge's `provider`, `limits` and `fullModelUrl` apply in the worker
+ * (`workerSetup(fb)`). One worker per FaceBridge, started on the first
+ * call and closed after 30 s without work. Runs `fb.prepare` on this thread
+ * where there are no module workers (Node, workerd, a bundler that does not
+ * emit the worker), when the worker cannot start, or when `fb` was given
+ * networks of its own (`shortModel`, `fullModel`).
+ */
+export declare function prepareInWorker(fb: FaceBridge, input: ImageInput, options?: PrepareOptions): Promise<PreparedImage>;
+
 declare module "./facebridge.js" {
   interface FaceBridge {
     /** Opens the camera and starts a capture (after `import "facebridge/capture"`). */
     capture(options?: CaptureOptions): Promise<Capture>;
+    /** `prepare` in a module worker (after `import "facebridge/capture"`): see `prepareInWorker`. */
+    prepareInWorker(input: ImageInput, options?: PrepareOptions): Promise<PreparedImage>;
   }
 }

@@ -1,7 +1,7 @@
 // facebridge/capture: the capture controller: camera, detection loop,
 // guidance, auto-capture. Headless: it draws nothing; the page shows the
-// video and the words. Importing it adds `capture` to FaceBridge; nothing
-// here touches window or navigator at import.
+// video and the words. Importing it adds `capture` and `prepareInWorker`
+// to FaceBridge; nothing here touches window or navigator at import.
 //
 //   import { FaceBridge } from "facebridge";
 //   import "facebridge/capture";
@@ -43,50 +43,121 @@ class CaptureError extends Error {
   }
 }
 
-/** Detection off the main thread: one frame in flight, answers matched by id. */
-class WorkerDetector {
+/** The package's module worker (capture-worker.js): detection and `prepare`, answers matched by id. */
+class FaceBridgeWorker {
   static async start() {
     const w = new Worker(new URL("./capture-worker.js", import.meta.url), { type: "module" });
     try {
       await new Promise((resolve, reject) => {
         w.onmessage = (e) => (e.data?.ready ? resolve() : undefined);
-        w.onerror = (e) => reject(new CaptureError("WORKER_FAILED", e.message || "the detection worker did not start"));
-        setTimeout(() => reject(new CaptureError("WORKER_FAILED", "the detection worker did not start in 10 s")), 10_000);
+        w.onerror = (e) => reject(new CaptureError("WORKER_FAILED", e.message || "the worker did not start"));
+        setTimeout(() => reject(new CaptureError("WORKER_FAILED", "the worker did not start in 10 s")), 10_000);
       });
     } catch (e) {
       w.terminate();
       throw e;
     }
-    return new WorkerDetector(w);
+    return new FaceBridgeWorker(w);
   }
   constructor(w) {
     this.w = w;
     this.next = 0;
     this.pending = new Map();
+    this.failed = false;
     w.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
       if (!p) return;
       this.pending.delete(data.id);
-      if (data.error) p.reject(Object.assign(new CaptureError(data.error.code, data.error.message)));
-      else p.resolve(data.report);
+      if (data.error) p.reject(workerError(data.error));
+      else p.resolve(data.report ?? data.prepared);
     };
     w.onerror = (e) => {
-      for (const p of this.pending.values()) p.reject(new CaptureError("WORKER_FAILED", e.message || "the detection worker failed"));
+      this.failed = true;
+      for (const p of this.pending.values()) p.reject(new CaptureError("WORKER_FAILED", e.message || "the worker failed"));
       this.pending.clear();
     };
+  }
+  _send(message, transfer = []) {
+    const id = ++this.next;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.w.postMessage({ id, ...message }, transfer);
+    });
   }
   async detect(video, options) {
     const frame = typeof VideoFrame !== "undefined"
       ? new VideoFrame(video, { timestamp: Math.round(performance.now() * 1000) })
       : await createImageBitmap(video);
-    const id = ++this.next;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.w.postMessage({ id, frame, options }, [frame]);
-    });
+    return this._send({ frame, options }, [frame]);
+  }
+  /** `fb.prepare(input, options)` in the worker, by a FaceBridge made from `setup` (`workerSetup(fb)`). */
+  prepare(input, options, setup) {
+    return this._send({ prepare: { input, options, setup } });
   }
   close() {
     this.w.terminate();
+  }
+}
+
+/** The worker's error as the page's would be: a FaceBridgeError with the same code and fields. */
+function workerError(plain) {
+  const e = new CaptureError(plain.code, plain.message);
+  for (const [k, v] of Object.entries(plain)) {
+    if (k !== "message" && k !== "name") e[k] = v;
+  }
+  return e;
+}
+
+/**
+ * The options a worker's FaceBridge needs to prepare as `fb` does, or null
+ * (networks of fb's own). `fullModelUrl` resolved against the page, as fb
+ * resolves it (a worker would resolve it against its own script).
+ */
+export function workerSetup(fb) {
+  const s = fb.__workerSetup?.();
+  if (!s) return null;
+  const [provider, maxPixels, maxAlloc, url] = s;
+  const setup = { limits: { maxPixels, maxAlloc } };
+  if (provider) setup.provider = provider;
+  if (url) setup.fullModelUrl = typeof document === "undefined" ? url : new URL(url, document.baseURI).href;
+  return setup;
+}
+
+/** Per FaceBridge: prepareInWorker's worker, closed after 30 s idle (its memory returned). */
+const prepareWorkers = new WeakMap();
+const PREPARE_WORKER_IDLE_MS = 30_000;
+
+/** `fb.prepare` in a module worker (capture.d.ts). No workers, or networks of fb's own: on this thread. */
+export async function prepareInWorker(fb, input, options) {
+  const setup = workerSetup(fb);
+  // Not bytes: the wasm's own INVALID_OPTION, from this thread.
+  const bytes = input instanceof Blob || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+  if (!setup || !bytes || typeof Worker === "undefined") return fb.prepare(input, options);
+  let entry = prepareWorkers.get(fb);
+  if (!entry) {
+    entry = { worker: FaceBridgeWorker.start(), calls: 0, idle: null };
+    prepareWorkers.set(fb, entry);
+  }
+  clearTimeout(entry.idle);
+  entry.calls++;
+  let worker = null;
+  try {
+    worker = await entry.worker;
+    return await worker.prepare(input, options, setup);
+  } catch (e) {
+    if (e?.code !== "WORKER_FAILED") throw e;
+    // The worker did not start, or died (it is not used again): this thread.
+    if (prepareWorkers.get(fb) === entry) prepareWorkers.delete(fb);
+    worker?.close();
+    return fb.prepare(input, options);
+  } finally {
+    if (--entry.calls === 0 && prepareWorkers.get(fb) === entry) {
+      entry.idle = setTimeout(() => {
+        if (entry.calls > 0 || prepareWorkers.get(fb) !== entry) return;
+        prepareWorkers.delete(fb);
+        entry.worker.then((w) => w.close(), () => {});
+      }, PREPARE_WORKER_IDLE_MS);
+    }
   }
 }
 
@@ -196,12 +267,12 @@ export class Capture extends EventTarget {
     await this._startCamera();
     const workers = o.worker && typeof Worker !== "undefined";
     try {
-      this.detector = workers ? await WorkerDetector.start() : new InlineDetector(this.fb);
+      this.detector = workers ? await FaceBridgeWorker.start() : new InlineDetector(this.fb);
     } catch {
       // No module workers (or the worker could not load): this thread.
       this.detector = new InlineDetector(this.fb);
     }
-    this.usesWorker = this.detector instanceof WorkerDetector;
+    this.usesWorker = this.detector instanceof FaceBridgeWorker;
     document.addEventListener?.("visibilitychange", this._onVisibility);
     this._loop();
     return this;
@@ -349,7 +420,10 @@ export class Capture extends EventTarget {
       // sharpness); the printed portrait alone, often under 100 px, reads
       // soft by nature and is not judged again.
       const gate = isDocument ? { minSharpness: 0, ...this.options.prepare?.gate } : this.options.prepare?.gate;
-      const prepared = await this.fb.prepare(photo, { role: this.options.role, ...this.options.prepare, gate });
+      const options = { role: this.options.role, ...this.options.prepare, gate };
+      // In the detection's worker: a full-size prepare holds a phone's main thread for a second.
+      const setup = this.usesWorker && !this.detector.failed ? workerSetup(this.fb) : null;
+      const prepared = setup ? await this.detector.prepare(photo, options, setup) : await this.fb.prepare(photo, options);
       this._done = true;
       if (this.options.stopAfterCapture) this._stopCamera();
       this._resolve(prepared);
@@ -420,12 +494,15 @@ export function capture(fb, options) {
   return new Capture(fb, options).open();
 }
 
-if (!FaceBridge.prototype.capture) {
-  Object.defineProperty(FaceBridge.prototype, "capture", {
-    configurable: true,
-    writable: true,
-    value: function (options) {
-      return capture(this, options);
-    },
-  });
+// fb.capture(options) and fb.prepareInWorker(input, options).
+for (const [name, f] of [["capture", capture], ["prepareInWorker", prepareInWorker]]) {
+  if (!FaceBridge.prototype[name]) {
+    Object.defineProperty(FaceBridge.prototype, name, {
+      configurable: true,
+      writable: true,
+      value: function (...args) {
+        return f(this, ...args);
+      },
+    });
+  }
 }

@@ -40,7 +40,8 @@ bash scripts/size-budget.sh
 
 step "JS: Node, headless Chromium, the edge Worker in workerd, the demo page"
 node --test --test-concurrency=1 --test-reporter=spec tests/js/node.test.mjs tests/js/browser.test.mjs \
-  tests/js/edge.test.mjs tests/js/demo.test.mjs tests/js/words.test.mjs tests/js/capture.test.mjs tests/js/element.test.mjs
+  tests/js/edge.test.mjs tests/js/demo.test.mjs tests/js/words.test.mjs tests/js/capture.test.mjs tests/js/element.test.mjs \
+  tests/js/prepare-worker.test.mjs
 echo "screenshots of the demo's flows: test-out/screens/"
 
 step "the npm package as installed: npm pack, install the tarball, Node / CommonJS / a page / a Worker"

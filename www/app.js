@@ -92,7 +92,9 @@ async function prepareSlot(role, file) {
   $(`${role}-img`).hidden = true;
   refresh();
   try {
-    showPrepared(role, await fb.prepare(file, { role }), true);
+    // Off the main thread (facebridge/capture, imported by element.js): a
+    // 12 MP photo would otherwise freeze the page for a second on a phone.
+    showPrepared(role, await fb.prepareInWorker(file, { role }), true);
   } catch (e) {
     $(`${role}-info`).textContent = "";
     $(`${role}-hint`).textContent = say(e);

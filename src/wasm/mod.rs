@@ -111,6 +111,9 @@ struct Inner {
     client: client::ClientConfig,
     /// `fullModelUrl`, when the page serves the network itself.
     full_model_url: Option<String>,
+    /// Networks were passed in (`shortModel`, `fullModel`): a worker, which
+    /// only has the package's, cannot stand in for this instance.
+    custom_models: bool,
     /// The fetch in flight: calls that need the model meanwhile await the same one.
     fetching: RefCell<Option<Promise>>,
 }
@@ -218,7 +221,9 @@ impl FaceBridge {
         } else {
             Limits::default()
         };
-        let detector = Detector::from_model_bytes(get_bytes("shortModel"), get_bytes("fullModel"));
+        let (short, full) = (get_bytes("shortModel"), get_bytes("fullModel"));
+        let custom_models = short.is_some() || full.is_some();
+        let detector = Detector::from_model_bytes(short, full);
         let client = client::ClientConfig::from_options(&options).map_err(to_js_error)?;
         Ok(FaceBridge {
             inner: Rc::new(Inner {
@@ -226,9 +231,32 @@ impl FaceBridge {
                 limits,
                 client,
                 full_model_url: string_option(&options, "fullModelUrl"),
+                custom_models,
                 fetching: RefCell::new(None),
             }),
         })
+    }
+
+    /// What a worker needs to build a FaceBridge that prepares photos as
+    /// this one does, for facebridge/capture's `prepareInWorker`:
+    /// `[provider, maxPixels, maxAlloc, fullModelUrl]` (undefined where not
+    /// set), or `null` when this one was given networks of its own
+    /// (`shortModel`, `fullModel`), which a worker does not have. Plain
+    /// values, the fewest bytes of wasm; capture.js makes the options object.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __workerSetup, skip_typescript)]
+    pub fn worker_setup(&self) -> Option<js_sys::Array> {
+        if self.inner.custom_models {
+            return None;
+        }
+        let text = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, JsValue::from_str);
+        let l = &self.inner.limits;
+        Some(js_sys::Array::of4(
+            &text(self.inner.client.provider.map(|p| p.name())),
+            &JsValue::from_f64(l.max_pixels as f64),
+            &JsValue::from_f64(l.max_alloc as f64),
+            &text(self.inner.full_model_url.as_deref()),
+        ))
     }
 
     /// Loads a model now ("short" or "full") instead of at the first

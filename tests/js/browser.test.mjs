@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "./chromium.mjs";
+import { blankPage, launchChromium } from "./chromium.mjs";
 import { serve } from "./serve.mjs";
 import { assertSameFaces, assertSamePrepared } from "./compare.mjs";
 
@@ -16,10 +16,7 @@ const offLoopback = [];
 before(async () => {
   ({ server, origin } = await serve(root));
   browser = await launchChromium();
-  page = await browser.newPage();
-  page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) offLoopback.push(r.url()); });
-  page.on("console", (m) => { if (m.type() === "error") console.error("page:", m.text()); });
-  await page.goto(`${origin}/tests/js/blank.html`);
+  page = await blankPage(browser, origin, offLoopback);
   await page.evaluate(async () => {
     const m = await import("/pkg/facebridge.js");
     await m.default();

@@ -26,6 +26,13 @@ async function run(clip, { ms = 15000, options = {}, closeAfter = false } = {}) 
     page.on("pageerror", (e) => console.error("page:", e.message));
     await page.goto(`${origin}/tests/js/blank.html`);
     const out = await page.evaluate(async ([ms, options, closeAfter]) => {
+      // Photos sent to the worker to be prepared.
+      let preparedInWorker = 0;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (m, transfer) {
+        if (m?.prepare) preparedInWorker++;
+        return post.call(this, m, transfer);
+      };
       const { FaceBridge } = await import("/pkg/index.js");
       await import("/pkg/capture.js");
       const fb = new FaceBridge();
@@ -56,7 +63,7 @@ async function run(clip, { ms = 15000, options = {}, closeAfter = false } = {}) 
         cap.close();
         closed = await cap.result.then(() => "resolved", (e) => e.code);
       }
-      return { ...outcome, errors, shown, gates: [...gates], states, fps: lastFps, usesWorker: cap.usesWorker, trackState: track.readyState,
+      return { ...outcome, preparedInWorker, errors, shown, gates: [...gates], states, fps: lastFps, usesWorker: cap.usesWorker, trackState: track.readyState,
         iterated: await Promise.race([iterated, new Promise((r) => setTimeout(() => r(-1), 1000))]), ms: ms_, closed,
         video: [video.videoWidth, video.videoHeight] };
     }, [ms, options, closeAfter]);
@@ -74,6 +81,7 @@ test("a steady selfie is captured by itself, prepared, and the camera stopped", 
   assert.equal(r.shown.at(-1), null, `guidance at the end: ${r.shown}`);
   assert.equal(r.trackState, "ended");
   assert.equal(r.usesWorker, true);
+  assert.equal(r.preparedInWorker, 1, "the photo was prepared in the detection's worker");
   assert.ok(r.iterated > 0, "the async iterator yielded states and ended");
   console.log(`selfie: captured in ${r.ms.toFixed(0)} ms after ${r.states} frames, ${r.fps} frames/s, ${r.width}×${r.height} JPEG ${r.bytes} B`);
 });
@@ -105,6 +113,7 @@ test("without a worker, detection runs on the page and the selfie is still captu
   const r = await run("camera-selfie.y4m", { options: { worker: false } });
   assert.ok(r.captured, JSON.stringify(r));
   assert.equal(r.usesWorker, false);
+  assert.equal(r.preparedInWorker, 0);
 });
 
 test("facebridge/capture and facebridge/words import in Node without a DOM (server rendering)", () => {

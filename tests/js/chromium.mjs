@@ -17,3 +17,17 @@ export function launchWithCamera(clip, { grant = true } = {}) {
   return launchChromium(["--use-fake-device-for-media-stream", ...(grant ? ["--use-fake-ui-for-media-stream"] : []),
     `--use-file-for-fake-video-capture=${clip}`]);
 }
+
+/**
+ * A new page of `browser` on the blank test page of `origin`, recording in
+ * `offLoopback` every request that leaves it (data: and blob: URLs aside) and
+ * printing the page's errors.
+ */
+export async function blankPage(browser, origin, offLoopback) {
+  const page = await browser.newPage();
+  page.on("request", (r) => { if (!r.url().startsWith(origin) && !/^(data|blob):/.test(r.url())) offLoopback.push(r.url()); });
+  page.on("console", (m) => { if (m.type() === "error") console.error("page:", m.text()); });
+  page.on("pageerror", (e) => console.error("page:", e.message));
+  await page.goto(`${origin}/tests/js/blank.html`);
+  return page;
+}
