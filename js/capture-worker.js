@@ -7,12 +7,12 @@ import { FaceBridge } from "./index.js";
 const fb = new FaceBridge();
 fb.warmUp("short");
 
-/** One FaceBridge per setup the page sent. */
+/** One FaceBridge per setup the page sent (its limits are always in it). */
 const preparers = new Map();
 function preparer(setup) {
-  const key = JSON.stringify(setup ?? {});
+  const key = JSON.stringify(setup);
   let p = preparers.get(key);
-  if (!p) preparers.set(key, (p = key === "{}" ? fb : new FaceBridge(setup)));
+  if (!p) preparers.set(key, (p = new FaceBridge(setup)));
   return p;
 }
 
