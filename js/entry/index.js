@@ -1,23 +1,11 @@
-// The package's entry in browsers and bundlers (Vite, webpack 5, esbuild):
-// ready on import. The wasm is fetched from beside this file; the literal
-// URLs below let bundlers emit the three builds as assets, and only the one
-// this engine runs is fetched (js/entry/simd.js picks it). Nothing comes
-// from a CDN. Needs top-level await (every browser since 2021; bundlers
-// targeting es2022).
-//
-// `?fb-wasm=simd` (or `relaxed`, `nosimd`) in the page's URL loads that
-// build where the engine can run it: a way to test the others on one
-// browser. `?fb-nosimd` is `?fb-wasm=nosimd`.
-//
-// For control over when the wasm loads, import "facebridge/manual" and call
-// its default export (`init`) yourself.
-//
-// Round trips before the wasm's request goes out: one, this file's. A
-// module's static imports all arrive before it runs, so this file has none
-// that the build leaves: scripts/build-wasm.sh writes simd.js and frame.js
-// in place of their imports below, and the glue (wasm-bindgen's
-// facebridge.js) with its snippets is imported dynamically, beside the wasm's
-// fetch and compilation (BENCHMARKS.md has the cold start before and after).
+// The package's entry in browsers and bundlers: ready on import (top-level
+// await: bundlers target es2022). The wasm is fetched from beside this file through literal URLs
+// that bundlers emit as assets; only the build this engine runs is fetched
+// (simd.js picks it; `?fb-wasm=simd|relaxed|nosimd` forces one). Nothing
+// comes from a CDN. `facebridge/manual` gives control over when it loads.
+// No static import is left after scripts/build-wasm.sh, so the wasm's
+// request goes out first (docs/design-decisions.md, "One round trip before
+// the wasm's request").
 import { pickBuild } from "./simd.js";
 import { installFrame } from "./frame.js";
 
