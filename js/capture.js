@@ -129,10 +129,11 @@ const PREPARE_WORKER_IDLE_MS = 30_000;
 
 /** `fb.prepare` in a module worker (capture.d.ts). No workers, or networks of fb's own: on this thread. */
 export async function prepareInWorker(fb, input, options) {
+  if (typeof Worker === "undefined") return fb.prepare(input, options);
   const setup = workerSetup(fb);
   // Not bytes: the wasm's own INVALID_OPTION, from this thread.
   const bytes = input instanceof Blob || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
-  if (!setup || !bytes || typeof Worker === "undefined") return fb.prepare(input, options);
+  if (!setup || !bytes) return fb.prepare(input, options);
   let entry = prepareWorkers.get(fb);
   if (!entry) {
     entry = { worker: FaceBridgeWorker.start(), calls: 0, idle: null };
