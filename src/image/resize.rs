@@ -297,87 +297,80 @@ mod simd {
     }
 
     /// Sixteen bytes at a time, two rows a step: the rows' bytes interleaved
-    /// [a₀ b₀ a₁ b₁ …] and dotted with [c₀ c₁ c₀ c₁ …], summed in `acc`.
+    /// [a₀ b₀ a₁ b₁ …] and dotted with [c₀ c₁ c₀ c₁ …]. Each 16-byte strip
+    /// takes every tap before the next strip, its sums in four registers
+    /// (summed in memory tap by tap, the loads and stores of the sums cost
+    /// as much as the arithmetic).
     ///
     /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
-    pub(super) fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut [i32], out: &mut [u8]) {
+    pub(super) fn column_pass(
+        rows: &Rows,
+        down: &Taps,
+        i: usize,
+        _acc: &mut [i32],
+        out: &mut [u8],
+    ) {
         let (first, n, coeffs) = down.of(i);
-        let row = |k: usize| rows.row(first + k);
-        // The last stride % 16 bytes go one at a time.
-        let tail = rows.len / 16 * 16;
-        acc.fill(ONE >> 1);
-        for p in 0..n.div_ceil(2) {
-            let c = pair(&coeffs[2 * p..]);
-            let ra = row(2 * p);
-            // An odd count's last pair reads its row twice, the second time at weight 0.
-            let rb = if 2 * p + 1 < n { row(2 * p + 1) } else { ra };
-            let strips = acc
-                .chunks_exact_mut(16)
-                .zip(ra.chunks_exact(16).zip(rb.chunks_exact(16)));
-            for (a, (ta, tb)) in strips {
-                // SAFETY: `a` is 16 i32s and `ta`, `tb` 16 bytes each (chunks_exact):
-                // every load and store below stays inside them; no alignment is required.
-                unsafe {
-                    let ap = a.as_mut_ptr().cast::<v128>();
-                    let va = v128_load(ta.as_ptr().cast());
-                    let vb = v128_load(tb.as_ptr().cast());
-                    let lo = i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(
+        let len = rows.len;
+        // Pairs of rows and their weights; an odd count's last pair reads
+        // its row twice, the second time at weight 0 (the weights are
+        // zero-padded to an even width).
+        let pairs: Vec<(&[u8], &[u8], v128)> = (0..n.div_ceil(2))
+            .map(|p| {
+                let ra = rows.row(first + 2 * p);
+                let rb = if 2 * p + 1 < n {
+                    rows.row(first + 2 * p + 1)
+                } else {
+                    ra
+                };
+                (ra, rb, pair(&coeffs[2 * p..]))
+            })
+            .collect();
+        // The last len % 16 bytes go one at a time.
+        let tail = len / 16 * 16;
+        for (s, o) in out[..tail].chunks_exact_mut(16).enumerate() {
+            let at = s * 16;
+            let mut acc = [i32x4_splat(ONE >> 1); 4];
+            for &(ra, rb, c) in &pairs {
+                // SAFETY: every row is `len` bytes (`Rows::row`) and
+                // at + 16 ≤ tail ≤ len; no alignment is required.
+                let (va, vb) = unsafe {
+                    (
+                        v128_load(ra.as_ptr().add(at).cast()),
+                        v128_load(rb.as_ptr().add(at).cast()),
+                    )
+                };
+                let lo =
+                    i8x16_shuffle::<0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23>(va, vb);
+                let hi =
+                    i8x16_shuffle::<8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31>(
                         va, vb,
                     );
-                    let hi = i8x16_shuffle::<
-                        8,
-                        24,
-                        9,
-                        25,
-                        10,
-                        26,
-                        11,
-                        27,
-                        12,
-                        28,
-                        13,
-                        29,
-                        14,
-                        30,
-                        15,
-                        31,
-                    >(va, vb);
-                    let parts = [
-                        u16x8_extend_low_u8x16(lo),
-                        u16x8_extend_high_u8x16(lo),
-                        u16x8_extend_low_u8x16(hi),
-                        u16x8_extend_high_u8x16(hi),
-                    ];
-                    for (k, v) in parts.into_iter().enumerate() {
-                        let q = ap.add(k);
-                        v128_store(q, i32x4_add(v128_load(q), i32x4_dot_i16x8(v, c)));
-                    }
+                let parts = [
+                    u16x8_extend_low_u8x16(lo),
+                    u16x8_extend_high_u8x16(lo),
+                    u16x8_extend_low_u8x16(hi),
+                    u16x8_extend_high_u8x16(hi),
+                ];
+                for (a, v) in acc.iter_mut().zip(parts) {
+                    *a = i32x4_add(*a, i32x4_dot_i16x8(v, c));
                 }
             }
-            for k in [2 * p, 2 * p + 1] {
-                if k < n {
-                    let w = coeffs[k] as i32;
-                    for (a, &v) in acc[tail..].iter_mut().zip(&row(k)[tail..]) {
-                        *a += w * v as i32;
-                    }
-                }
-            }
+            let v = acc.map(|a| i32x4_shr(a, BITS));
+            let v = u8x16_narrow_i16x8(
+                i16x8_narrow_i32x4(v[0], v[1]),
+                i16x8_narrow_i32x4(v[2], v[3]),
+            );
+            // SAFETY: `o` is 16 bytes (chunks_exact); no alignment is required.
+            unsafe { v128_store(o.as_mut_ptr().cast(), v) };
         }
-        for (o, a) in out.chunks_exact_mut(16).zip(acc.chunks_exact(16)) {
-            // SAFETY: `a` is 16 i32s and `o` 16 bytes (chunks_exact); no alignment is required.
-            unsafe {
-                let ap = a.as_ptr().cast::<v128>();
-                let v = [0, 1, 2, 3].map(|k| i32x4_shr(v128_load(ap.add(k)), BITS));
-                let v = u8x16_narrow_i16x8(
-                    i16x8_narrow_i32x4(v[0], v[1]),
-                    i16x8_narrow_i32x4(v[2], v[3]),
-                );
-                v128_store(o.as_mut_ptr().cast(), v);
+        for (x, o) in out.iter_mut().enumerate().skip(tail) {
+            let mut a = ONE >> 1;
+            for (k, &w) in coeffs.iter().enumerate().take(n) {
+                a += w as i32 * rows.row(first + k)[x] as i32;
             }
-        }
-        for (o, &a) in out[tail..].iter_mut().zip(&acc[tail..]) {
-            *o = ((a >> BITS).clamp(0, 255)) as u8;
+            *o = (a >> BITS).clamp(0, 255) as u8;
         }
     }
 }
