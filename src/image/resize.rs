@@ -179,20 +179,25 @@ struct Rows<'a> {
     len: usize,
 }
 
-impl Rows<'_> {
-    fn row(&self, y: usize) -> &[u8] {
+impl<'a> Rows<'a> {
+    fn row(&self, y: usize) -> &'a [u8] {
         &self.data[(y - self.y_lo) * self.stride + self.start..][..self.len]
     }
 }
+
+/// The column pass's scratch, kept from row to row: a row's sums.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type ColumnScratch<'a> = Vec<i32>;
 
 /// The column pass: output row `i` of `down` into `out`, from `rows`.
 ///
 /// Never inlined: see `detect::net::Net::run`.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(never)]
-fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut [i32], out: &mut [u8]) {
+fn column_pass(rows: &Rows, down: &Taps, i: usize, acc: &mut ColumnScratch, out: &mut [u8]) {
     let (first, n, coeffs) = down.of(i);
-    acc.fill(0);
+    acc.clear();
+    acc.resize(rows.len, 0);
     for (k, &c) in coeffs.iter().enumerate().take(n) {
         let row = rows.row(first + k);
         for (a, &p) in acc.iter_mut().zip(row) {
@@ -296,6 +301,10 @@ mod simd {
         }
     }
 
+    /// The column pass's scratch, kept from row to row: the row pairs and
+    /// their weights.
+    pub(super) type ColumnScratch<'a> = Vec<(&'a [u8], &'a [u8], v128)>;
+
     /// Sixteen bytes at a time, two rows a step: the rows' bytes interleaved
     /// [a₀ b₀ a₁ b₁ …] and dotted with [c₀ c₁ c₀ c₁ …]. Each 16-byte strip
     /// takes every tap before the next strip, its sums in four registers
@@ -304,11 +313,11 @@ mod simd {
     ///
     /// Never inlined: see `detect::net::Net::run`.
     #[inline(never)]
-    pub(super) fn column_pass(
-        rows: &Rows,
+    pub(super) fn column_pass<'a>(
+        rows: &Rows<'a>,
         down: &Taps,
         i: usize,
-        _acc: &mut [i32],
+        pairs: &mut ColumnScratch<'a>,
         out: &mut [u8],
     ) {
         let (first, n, coeffs) = down.of(i);
@@ -316,23 +325,22 @@ mod simd {
         // Pairs of rows and their weights; an odd count's last pair reads
         // its row twice, the second time at weight 0 (the weights are
         // zero-padded to an even width).
-        let pairs: Vec<(&[u8], &[u8], v128)> = (0..n.div_ceil(2))
-            .map(|p| {
-                let ra = rows.row(first + 2 * p);
-                let rb = if 2 * p + 1 < n {
-                    rows.row(first + 2 * p + 1)
-                } else {
-                    ra
-                };
-                (ra, rb, pair(&coeffs[2 * p..]))
-            })
-            .collect();
+        pairs.clear();
+        pairs.extend((0..n.div_ceil(2)).map(|p| {
+            let ra = rows.row(first + 2 * p);
+            let rb = if 2 * p + 1 < n {
+                rows.row(first + 2 * p + 1)
+            } else {
+                ra
+            };
+            (ra, rb, pair(&coeffs[2 * p..]))
+        }));
         // The last len % 16 bytes go one at a time.
         let tail = len / 16 * 16;
         for (s, o) in out[..tail].chunks_exact_mut(16).enumerate() {
             let at = s * 16;
             let mut acc = [i32x4_splat(ONE >> 1); 4];
-            for &(ra, rb, c) in &pairs {
+            for &(ra, rb, c) in pairs.iter() {
                 // SAFETY: every row is `len` bytes (`Rows::row`) and
                 // at + 16 ≤ tail ≤ len; no alignment is required.
                 let (va, vb) = unsafe {
@@ -375,7 +383,7 @@ mod simd {
     }
 }
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use simd::{column_pass, row_pass};
+use simd::{ColumnScratch, column_pass, row_pass};
 
 /// Copies the `w`×`h` region at (`x`, `y`), clamped to the image.
 pub fn crop(src: &RgbImage, x: u32, y: u32, w: u32, h: u32) -> RgbImage {
@@ -505,9 +513,9 @@ fn any_row_pass(bpp: usize, src: &[u8], row: usize, taps: &Taps, out: &mut [u8])
 /// Every output row of `down` into `out`, `rows.len` bytes each.
 #[inline(never)]
 fn all_columns(rows: &Rows, down: &Taps, out: &mut [u8]) {
-    let mut acc = vec![0i32; rows.len];
+    let mut scratch = ColumnScratch::new();
     for (i, o) in out.chunks_exact_mut(rows.len).enumerate() {
-        column_pass(rows, down, i, &mut acc, o);
+        column_pass(rows, down, i, &mut scratch, o);
     }
 }
 

@@ -240,7 +240,7 @@ impl FaceBridge {
     /// What a worker needs to build a FaceBridge that prepares photos as
     /// this one does, for facebridge/capture's `prepareInWorker`:
     /// `[provider, maxPixels, maxAlloc, fullModelUrl]` (undefined where not
-    /// set), or `null` when this one was given networks of its own
+    /// set), or nothing (`undefined`) when this one was given networks of its own
     /// (`shortModel`, `fullModel`), which a worker does not have. Plain
     /// values, the fewest bytes of wasm; capture.js makes the options object.
     #[doc(hidden)]
