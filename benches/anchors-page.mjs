@@ -5,6 +5,7 @@
 const NM = "/benches/anchors/node_modules/";
 
 import { time as timeAfter } from "/benches/wasm-bench.mjs";
+import { longestGap } from "/tests/js/main-thread.mjs";
 
 const time = (runs, f) => timeAfter(runs, f, 3);
 
@@ -149,22 +150,6 @@ MAKERS.faceApi = async (spec) => {
     };
 };
 
-/** The longest the main thread went without running a 5 ms interval timer while `work()` ran, in ms. */
-async function longestGap(work) {
-  let last = performance.now(), gap = 0;
-  const t = setInterval(() => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-  }, 5);
-  try {
-    await work();
-  } finally {
-    clearInterval(t);
-  }
-  return Math.max(gap, performance.now() - last);
-}
-
 /** 12 MP JPEG → ≤ 2 MB: ours (decode, detection, crop/resize, JPEG search) vs browser-image-compression. */
 export async function compress(spec) {
   const photo = await get(spec.photo12);
@@ -174,13 +159,14 @@ export async function compress(spec) {
   const bic = (await import(`${NM}browser-image-compression/dist/browser-image-compression.mjs`)).default;
   // Absolute: their worker (a blob: URL) importScripts it, and a path would not resolve there.
   const libURL = new URL(`${NM}browser-image-compression/dist/browser-image-compression.js`, location.href).href;
-  const ours = (maxSide, maxBytes = 2_000_000) => fb.prepare(photo, { role: "document", maxBytes, maxSide, enforceGate: false });
+  const options = (maxSide, maxBytes = 2_000_000) => ({ role: "document", maxBytes, maxSide, enforceGate: false });
+  const ours = (maxSide, maxBytes) => fb.prepare(photo, options(maxSide, maxBytes));
   const theirs = (maxWidthOrHeight, useWebWorker = false) =>
     bic(file, { maxSizeMB: 2_000_000 / 1048576, maxWidthOrHeight, useWebWorker, libURL });
   // Off the main thread: ours in the package's worker (facebridge/capture's
   // prepareInWorker), theirs in the worker it makes itself (useWebWorker).
   const { prepareInWorker } = await import("/pkg/capture.js");
-  const oursInWorker = (maxSide) => prepareInWorker(fb, photo, { role: "document", maxBytes: 2_000_000, maxSide, enforceGate: false });
+  const oursInWorker = (maxSide) => prepareInWorker(fb, photo, options(maxSide));
   const r = {};
   r.ours2048 = await time(spec.compressRuns, () => ours(2048));
   r.oursNoResize = await time(spec.compressRuns, () => ours(4032));

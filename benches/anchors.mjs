@@ -37,7 +37,7 @@ const browser = await launchChromium();
 const offLoopback = [];
 
 /** Runs one exported function of anchors-page.mjs in a fresh page; returns its result and what the page loaded. */
-const HARNESS = (u) => u.includes("/benches/anchors-page.mjs") || u.includes("/benches/wasm-bench.mjs");
+const HARNESS = (u) => ["/benches/anchors-page.mjs", "/benches/wasm-bench.mjs", "/tests/js/main-thread.mjs"].some((h) => u.includes(h));
 
 /**
  * Runs one exported function of anchors-page.mjs in a new page: of `context`

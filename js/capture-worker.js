@@ -7,8 +7,14 @@ import { FaceBridge } from "./index.js";
 const fb = new FaceBridge();
 fb.warmUp("short");
 
-/** One FaceBridge per setup the page sent (its limits are always in it). */
-const preparers = new Map();
+/**
+ * One FaceBridge per setup the page sent. The detection's own serves the
+ * setup it was made with (the defaults: capture.js's `workerSetup` of a
+ * plain FaceBridge), so a capture's photo needs no second copy of the
+ * networks, nor a second fetch of the full-range one.
+ */
+const [, maxPixels, maxAlloc] = fb.__workerSetup();
+const preparers = new Map([[JSON.stringify({ limits: { maxPixels, maxAlloc } }), fb]]);
 function preparer(setup) {
   const key = JSON.stringify(setup);
   let p = preparers.get(key);
