@@ -30,8 +30,11 @@ pub struct PrepareOptions {
     pub max_bytes: usize,
     /// Count `max_bytes` on the base64 encoding (services that take JSON).
     pub base64: bool,
-    /// Longest side of the output. Default 1280: more detail than any face
-    /// matcher uses, and it keeps uploads small on mobile networks.
+    /// Longest side of the output, at most. A larger photo comes out at this
+    /// side, or up to 1/32 under it when that lets the JPEG decode at 1/2,
+    /// 1/4 or 1/8 scale (a 4032-px photo at 2048 gives 2016). Default 1280:
+    /// more detail than any face matcher uses, and it keeps uploads small on
+    /// mobile networks.
     pub max_side: u32,
     /// Shortest side of the output (AIGEN needs more than 480). The crop
     /// grows to reach it; the image is upscaled only when the photo is smaller.
@@ -275,7 +278,7 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         bytes,
         &opts.limits,
         DecodeTarget {
-            min_long_side: Some(target),
+            min_long_side: Some(nearly(target)),
         },
     )?;
     let detect_opts = opts.detect_options();
@@ -297,8 +300,17 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
     }
 
     let crop = crop_region(opts, &quality);
-    // The crop needs more pixels than the reduced decode has: decode again in full.
-    if decoded.scale < 1.0 && crop.w.max(crop.h) * decoded.scale < want_side as f32 {
+    // The crop needs more pixels than the reduced decode has (for the long
+    // side, the short side or the service's face size): decode again in full.
+    let s = decoded.scale;
+    if s < 1.0
+        && (crop.w.max(crop.h) * s < nearly(want_side) as f32
+            || crop.w.min(crop.h) * s < opts.min_side as f32
+            || quality
+                .primary
+                .as_ref()
+                .is_some_and(|f| f.size_px * s < opts.min_face_px_out))
+    {
         decoded = image::decode(bytes, &opts.limits, DecodeTarget::default())?;
     }
     let (cx, cy, cw, ch) = crop
@@ -375,6 +387,16 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         bytes: enc.bytes,
         report,
     })
+}
+
+/// The long side a reduced-scale decode must reach for an output of `side`:
+/// up to 1/32 short of it. Phone photos are 4000–4080 or 8064–8160 px wide,
+/// so at the common limit of 2048 the exact rule decoded them in full to cut
+/// 1.6–2.3 % off; now they decode at 1/2 or 1/4 (a third less time for a
+/// 12 MP photo, a quarter of the memory) and come out 1.6–2.3 % smaller.
+/// Only `max_side` bends: `min_side` and `min_face_px_out` are kept exactly.
+fn nearly(side: u32) -> u32 {
+    side - side / 32
 }
 
 /// The part of the upright original to keep, in its pixels.

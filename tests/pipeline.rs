@@ -262,6 +262,38 @@ fn document_keeps_the_whole_photo() {
     assert_eq!(p.report.width, 1600);
 }
 
+#[test]
+fn a_limit_within_a_32nd_of_a_reduced_decode_takes_it() {
+    // sample6 is 1920 px wide: at 1/2 scale, 960.
+    let bytes = photo("sample6.jpg");
+    let doc = |max_side, min_side, min_face_px_out| PrepareOptions {
+        role: Role::Document,
+        max_side,
+        min_side,
+        min_face_px_out,
+        enforce_gate: false,
+        ..Default::default()
+    };
+    let run = |o: &PrepareOptions| {
+        let r = prepare(&bytes, o).unwrap().report;
+        (r.source.decode_scale, r.width, r.height, r.quality.primary)
+    };
+    // 960 is 8 px (under 1/32) short of 968: decoded at 1/2, out at 960.
+    let (scale, w, _, face) = run(&doc(968, 0, 0.0));
+    assert_eq!((scale, w), (0.5, 960));
+    // 1000 would be 40 px short (over 1/32): decoded in full, out at 1000.
+    assert_eq!(run(&doc(1000, 0, 0.0)).0, 1.0);
+    assert_eq!(run(&doc(1000, 0, 0.0)).1, 1000);
+    // The short side is never bent: the half decode's 768 is under 770.
+    let (scale, w, h, _) = run(&doc(968, 770, 0.0));
+    assert_eq!((scale, w), (1.0, 968));
+    assert!(h >= 770, "{h}");
+    // Nor is the service's face size: the face at 1/2 is 1 px under it.
+    let half_face = face.expect("sample6 has a face").size_px * 0.5;
+    assert_eq!(run(&doc(968, 0, half_face + 1.0)).0, 1.0);
+    assert_eq!(run(&doc(968, 0, half_face - 1.0)).0, 0.5);
+}
+
 fn gate_codes(bytes: &[u8], role: Role) -> Vec<String> {
     match prepare(
         bytes,

@@ -219,7 +219,13 @@ export interface PrepareOptions {
   role?: Role;
   maxBytes?: number;
   base64?: boolean;
+  /**
+   * Longest side of the output, at most (default 1280). A larger photo comes
+   * out at this side, or up to 1/32 under it when that lets the JPEG decode
+   * at 1/2, 1/4 or 1/8 scale: a 4032-px photo at 2048 gives 2016 px.
+   */
   maxSide?: number;
+  /** Shortest side of the output, at least: never bent, upscaled if the photo is smaller. */
   minSide?: number;
   cropMargin?: number;
   maxQuality?: number;
