@@ -145,7 +145,8 @@ pub struct PrepareReport {
     pub width: u32,
     pub height: u32,
     pub jpeg_quality: u8,
-    /// Encoder runs spent meeting the budget.
+    /// Encodes of the whole image spent meeting the budget. (A large image's
+    /// search also encodes an eighth of its rows a few times: not counted.)
     pub encodes: u32,
     /// The region of the upright original that was kept.
     pub crop: Rect,

@@ -195,6 +195,35 @@ fn byte_budgets_are_always_met() {
 }
 
 #[test]
+fn the_band_search_finds_the_best_quality_on_real_photos() {
+    // Budgets between quality 60 and 92 of 1920-px photos: searched on
+    // bands, then at most two encodes of the whole photo.
+    for name in ["sample1.jpg", "sample4.jpg", "sample6.jpg"] {
+        let img = decode_full(&photo(name)).image;
+        let top = image::encode_jpeg(&img, 92).unwrap().len();
+        let floor = image::encode_jpeg(&img, 60).unwrap().len();
+        for k in [0.2, 0.5, 0.8] {
+            let b = Budget {
+                max_bytes: floor + ((top - floor) as f64 * k) as usize,
+                ..Budget::default()
+            };
+            let e = image::encode_to_budget(&img, &b).unwrap();
+            assert!(e.bytes.len() <= b.max_bytes);
+            assert_eq!(e.width, img.width(), "{name}: no downscale");
+            let next = image::encode_jpeg(&img, e.quality + 1).unwrap().len();
+            assert!(
+                next > b.max_bytes || e.bytes.len() as f64 >= 0.97 * b.max_bytes as f64,
+                "{name} {k}: q{} ({} B), but q+1 ({next} B) fits {}",
+                e.quality,
+                e.bytes.len(),
+                b.max_bytes
+            );
+            assert!(e.encodes <= 2, "{name} {k}: {} encodes", e.encodes);
+        }
+    }
+}
+
+#[test]
 fn prepare_selfie_fits_valify_and_strips_metadata() {
     let s = selfie();
     let with_gps_exif = with_exif(&jpeg(&s, 95), &exif_with_orientation(1, true));

@@ -81,7 +81,8 @@ pub struct Encoded {
     pub width: u32,
     pub height: u32,
     pub quality: u8,
-    /// How many times the encoder ran in all.
+    /// Encodes of the whole image (the bands' encodes, an eighth of it each,
+    /// are not counted).
     pub encodes: u32,
 }
 
@@ -132,6 +133,172 @@ fn predict_quality(from: (u8, usize), slope: f64, target: f64) -> f64 {
     quality_of_scale(ln_s.exp())
 }
 
+/// Image rows per band of [`Bands`]: one MCU row at 4:2:0.
+const BAND: u32 = 16;
+/// One band is kept in every this many rows: an eighth of the image.
+const BAND_PERIOD: u32 = 128;
+/// A fitting file ends the search when the bands predict the next quality
+/// over the budget by more than this: an encode to prove it would be wasted.
+const BANDS_MARGIN: f64 = 0.03;
+
+/// A stand-in for a large image in the quality search: one band of 16 rows in
+/// every 128, encoded for an eighth of the cost. A JPEG's size is the sum of
+/// its MCU rows', so the bands' size times a ratio predicts the whole file's.
+/// The ratio starts as the rows' ratio and is re-measured at every encode of
+/// the whole image, after which predictions at nearby qualities are within
+/// about 1 %.
+struct Bands {
+    img: RgbImage,
+    ratio: f64,
+    /// Sizes of the bands' encodes so far, by quality.
+    sizes: Vec<(u8, usize)>,
+}
+
+impl Bands {
+    /// Bands of `img`, or `None` when it has fewer than 8 bands' worth of rows.
+    fn of(img: &RgbImage) -> Option<Bands> {
+        let (w, h) = img.dimensions();
+        let n = h / BAND_PERIOD;
+        if n < 8 {
+            return None;
+        }
+        let row = w as usize * 3;
+        let mut raw = Vec::with_capacity(row * (n * BAND) as usize);
+        for k in 0..n {
+            let y0 = (k * BAND_PERIOD + (BAND_PERIOD - BAND) / 2) as usize;
+            raw.extend_from_slice(&img.as_raw()[y0 * row..(y0 + BAND as usize) * row]);
+        }
+        let img = RgbImage::from_raw(w, n * BAND, raw)?;
+        Some(Bands {
+            ratio: h as f64 / (n * BAND) as f64,
+            img,
+            sizes: Vec::new(),
+        })
+    }
+
+    /// The bands' JPEG size at `q`, encoding them once per quality.
+    fn size(&mut self, q: u8) -> Result<usize, ImageError> {
+        if let Some(&(_, n)) = self.sizes.iter().find(|(k, _)| *k == q) {
+            return Ok(n);
+        }
+        let n = encode_jpeg(&self.img, q)?.len();
+        self.sizes.push((q, n));
+        Ok(n)
+    }
+
+    /// The whole image's predicted JPEG size at `q`.
+    fn predict(&mut self, q: u8) -> Result<f64, ImageError> {
+        Ok(self.size(q)? as f64 * self.ratio)
+    }
+
+    /// Re-measures the ratio on an encode of the whole image.
+    fn calibrate(&mut self, q: u8, whole: usize) -> Result<(), ImageError> {
+        self.ratio = whole as f64 / self.size(q)?.max(1) as f64;
+        Ok(())
+    }
+
+    /// The highest quality in `lo..=hi` predicted to fit `target` bytes, or
+    /// `lo` when none is. Each probe is the power law's guess from the last
+    /// two probes, or the middle when two probes in a row fell on one side.
+    fn best_under(&mut self, lo: u8, hi: u8, target: f64) -> Result<u8, ImageError> {
+        let (mut lo, mut hi) = (lo, hi);
+        let mut sides: Vec<bool> = Vec::new();
+        while lo < hi {
+            let guess = match (self.sizes.as_slice(), sides.as_slice()) {
+                (_, [.., a, b]) if a == b => (lo as f64 + hi as f64 + 1.0) / 2.0,
+                ([.., a, b], _) => predict_quality(*b, slope_of(*a, *b), target / self.ratio),
+                ([a], _) => predict_quality(*a, DEFAULT_SLOPE, target / self.ratio),
+                ([], _) => hi as f64,
+            };
+            let q = (guess.floor().clamp(0.0, 255.0) as u8).clamp(lo + 1, hi);
+            let under = self.predict(q)? <= target;
+            sides.push(under);
+            if under {
+                lo = q;
+            } else {
+                hi = q - 1;
+            }
+        }
+        Ok(lo)
+    }
+}
+
+/// The slope of ln(size) against ln(scale) between two encodes; a slope of
+/// the wrong sign or an implausible one (sizes this close are noise): the
+/// prior instead.
+fn slope_of(a: (u8, usize), b: (u8, usize)) -> f64 {
+    let s = ((a.1 as f64).ln() - (b.1 as f64).ln())
+        / (quantiser_scale(a.0).ln() - quantiser_scale(b.0).ln());
+    if s.is_finite() && (-3.0..=-0.1).contains(&s) {
+        s
+    } else {
+        DEFAULT_SLOPE
+    }
+}
+
+/// How one size's quality search ended: the best quality that fits with its
+/// file, or the size (file bytes) of the lowest quality, too big.
+enum Searched {
+    Fit(u8, Vec<u8>),
+    Over(usize),
+}
+
+/// One size's quality search with [`Bands`]: the whole image is encoded only
+/// at the quality the bands pick, then to settle what the bands cannot.
+fn search_with_bands(
+    img: &RgbImage,
+    bands: &mut Bands,
+    budget: &Budget,
+    file_budget: f64,
+    (qmin, qmax): (u8, u8),
+    encodes: &mut u32,
+) -> Result<Searched, ImageError> {
+    let mut fit: Option<(u8, Vec<u8>)> = None;
+    let mut over: Option<(u8, usize)> = None;
+    for _ in 0..=MAX_QUALITY_STEPS {
+        let lo = fit.as_ref().map_or(qmin, |(q, _)| q + 1);
+        let hi = over.map_or(qmax, |(q, _)| q - 1);
+        if lo > hi {
+            break;
+        }
+        let q = bands.best_under(lo, hi, file_budget * AIM)?;
+        // Even the lowest quality is clearly too big: the size shrinks on the
+        // bands' word, without an encode of the whole image to confirm it.
+        if q == qmin && fit.is_none() {
+            let predicted = bands.predict(q)?;
+            if predicted > file_budget * (1.0 + BANDS_MARGIN) {
+                return Ok(Searched::Over(predicted as usize));
+            }
+        }
+        let b = encode_jpeg(img, q)?;
+        *encodes += 1;
+        bands.calibrate(q, b.len())?;
+        if budget.fits(b.len()) {
+            let close = budget.counted(b.len()) as f64 >= CLOSE_ENOUGH * budget.max_bytes as f64;
+            let settled =
+                close || q == hi || bands.predict(q + 1)? > file_budget * (1.0 + BANDS_MARGIN);
+            fit = Some((q, b));
+            if settled {
+                break;
+            }
+        } else {
+            over = Some((q, b.len()));
+            if q <= qmin {
+                break;
+            }
+        }
+    }
+    match (fit, over) {
+        (Some((q, bytes)), _) => Ok(Searched::Fit(q, bytes)),
+        (None, Some((_, n))) => Ok(Searched::Over(n)),
+        // Not reached (the first pass always encodes), but not worth a panic.
+        (None, None) => Err(ImageError::Encode {
+            reason: "the quality search encoded nothing".into(),
+            source: None,
+        }),
+    }
+}
+
 /// Encodes `img` as the best JPEG that fits `budget`. The returned file's
 /// counted size is always ≤ `budget.max_bytes`; when no encoding of at least
 /// `budget.min_side` fits, the result is [`ImageError::BudgetUnreachable`].
@@ -146,6 +313,12 @@ fn predict_quality(from: (u8, usize), slope: f64, target: f64) -> f64 {
 /// When even `min_quality` is too big, the image is downscaled by the square
 /// root of the overshoot (JPEG size is roughly proportional to pixel count)
 /// and retried.
+///
+/// An image large enough that the first encode may not fit (over 0.6 bytes a
+/// pixel of budget) runs that search on [`Bands`], an eighth of its rows,
+/// and encodes the whole image at the quality they pick: one or two encodes
+/// of a 12 MP photo where there were four or five. Only whole-image encodes
+/// are ever returned, so the budget holds whatever the bands predicted.
 pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, ImageError> {
     let unreachable = || ImageError::BudgetUnreachable {
         budget: budget.max_bytes,
@@ -167,16 +340,46 @@ pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, Imag
     for _ in 0..MAX_SCALE_ROUNDS {
         let cur = scaled.as_ref().unwrap_or(img);
         let (w, h) = cur.dimensions();
+        let done = |quality, bytes, encodes| Encoded {
+            bytes,
+            width: w,
+            height: h,
+            quality,
+            encodes,
+        };
+        // Past 0.6 bytes a pixel (photos at quality 92 take 0.1–0.5) the first
+        // encode may well not fit: a large image's search then runs on bands.
+        let bands = if w as f64 * h as f64 * 0.6 > file_budget {
+            Bands::of(cur)
+        } else {
+            None
+        };
+        if let Some(mut bands) = bands {
+            let over = match search_with_bands(
+                cur,
+                &mut bands,
+                budget,
+                file_budget,
+                (qmin, qmax),
+                &mut encodes,
+            )? {
+                Searched::Fit(quality, bytes) => {
+                    return Ok(done(quality, bytes, encodes));
+                }
+                Searched::Over(n) => n,
+            };
+            match shrink(img, (w, h), over, budget)? {
+                Some(next) => {
+                    scaled = Some(next);
+                    continue;
+                }
+                None => return Err(unreachable()),
+            }
+        }
         let best = encode_jpeg(cur, qmax)?;
         encodes += 1;
         if budget.fits(best.len()) {
-            return Ok(Encoded {
-                bytes: best,
-                width: w,
-                height: h,
-                quality: qmax,
-                encodes,
-            });
+            return Ok(done(qmax, best, encodes));
         }
         // `fit`: the best quality known to fit, with its file; `over`: the
         // lowest known not to (its size too). Measured points, newest last.
@@ -189,17 +392,6 @@ pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, Imag
             if over.0 <= floor {
                 break;
             }
-            let slope_of = |a: (u8, usize), b: (u8, usize)| {
-                let s = ((a.1 as f64).ln() - (b.1 as f64).ln())
-                    / (quantiser_scale(a.0).ln() - quantiser_scale(b.0).ln());
-                // A slope of the wrong sign or an implausible one (sizes this
-                // close are noise): the prior instead.
-                if s.is_finite() && (-3.0..=-0.1).contains(&s) {
-                    s
-                } else {
-                    DEFAULT_SLOPE
-                }
-            };
             let q = match &fit {
                 // Nothing fits yet: from the smallest file too big, with the
                 // slope of the last two encodes when there are two.
@@ -254,27 +446,35 @@ pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, Imag
             }
         }
         if let Some((quality, bytes)) = fit {
-            return Ok(Encoded {
-                bytes,
-                width: w,
-                height: h,
-                quality,
-                encodes,
-            });
+            return Ok(done(quality, bytes, encodes));
         }
-        // Too big even at min quality: shrink the pixel count by the overshoot.
-        let short = w.min(h);
-        if short <= budget.min_side {
-            return Err(unreachable());
+        match shrink(img, (w, h), over.1, budget)? {
+            Some(next) => scaled = Some(next),
+            None => return Err(unreachable()),
         }
-        let ratio = budget.max_bytes as f64 / budget.counted(over.1) as f64;
-        let k = (ratio.sqrt() * 0.95).clamp(0.25, 0.9);
-        let k = k.max(budget.min_side as f64 / short as f64);
-        let nw = ((w as f64 * k).round() as u32).max(1);
-        let nh = ((h as f64 * k).round() as u32).max(1);
-        scaled = Some(resize_rgb(img, nw, nh)?);
     }
     Err(unreachable())
+}
+
+/// Too big even at min quality (`over` bytes at the size `(w, h)`): `img`
+/// shrunk by the overshoot, or `None` when the short side is already at the
+/// budget's minimum.
+fn shrink(
+    img: &RgbImage,
+    (w, h): (u32, u32),
+    over: usize,
+    budget: &Budget,
+) -> Result<Option<RgbImage>, ImageError> {
+    let short = w.min(h);
+    if short <= budget.min_side {
+        return Ok(None);
+    }
+    let ratio = budget.max_bytes as f64 / budget.counted(over) as f64;
+    let k = (ratio.sqrt() * 0.95).clamp(0.25, 0.9);
+    let k = k.max(budget.min_side as f64 / short as f64);
+    let nw = ((w as f64 * k).round() as u32).max(1);
+    let nh = ((h as f64 * k).round() as u32).max(1);
+    Ok(Some(resize_rgb(img, nw, nh)?))
 }
 
 #[cfg(test)]
@@ -332,6 +532,28 @@ mod tests {
         })
     }
 
+    /// `img` fits `b` unscaled, at the best quality that fits or within 3 %
+    /// of the budget, in at most `encodes` whole-image encodes.
+    fn best_or_close(img: &RgbImage, b: &Budget, encodes: u32, case: &str) {
+        let e = encode_to_budget(img, b).unwrap();
+        assert!(b.fits(e.bytes.len()));
+        assert_eq!(
+            (e.width, e.height),
+            img.dimensions(),
+            "{case}: no downscale"
+        );
+        let next = encode_jpeg(img, e.quality + 1).unwrap().len();
+        let close = b.counted(e.bytes.len()) as f64 >= CLOSE_ENOUGH * b.max_bytes as f64;
+        assert!(
+            !b.fits(next) || close,
+            "{case}: q{} ({} B) but q+1 fits ({next} B) under {}",
+            e.quality,
+            e.bytes.len(),
+            b.max_bytes
+        );
+        assert!(e.encodes <= encodes, "{case}: {} encodes", e.encodes);
+    }
+
     #[test]
     fn the_predicted_quality_is_the_best_that_fits_or_within_3_percent() {
         for (img, name) in [
@@ -353,27 +575,41 @@ mod tests {
                         base64,
                         ..Budget::default()
                     };
-                    let e = encode_to_budget(&img, &b).unwrap();
-                    assert!(b.counted(e.bytes.len()) <= b.max_bytes);
-                    assert_eq!(
-                        (e.width, e.height),
-                        img.dimensions(),
-                        "{name}: no downscale"
-                    );
-                    let next = encode_jpeg(&img, e.quality + 1).unwrap().len();
-                    let close =
-                        b.counted(e.bytes.len()) as f64 >= CLOSE_ENOUGH * b.max_bytes as f64;
-                    assert!(
-                        !b.fits(next) || close,
-                        "{name} {k} {base64}: q{} ({} B) but q+1 fits ({next} B) under {}",
-                        e.quality,
-                        e.bytes.len(),
-                        b.max_bytes
-                    );
-                    assert!(e.encodes <= 4, "{name} {k} {base64}: {} encodes", e.encodes);
+                    best_or_close(&img, &b, 4, &format!("{name} {k} {base64}"));
                 }
             }
         }
+    }
+
+    #[test]
+    fn large_images_search_on_bands_for_one_or_two_encodes() {
+        for (w, h) in [(1600, 1200), (1280, 2048)] {
+            let img = photo_like(w, h);
+            let full = encode_jpeg(&img, 92).unwrap().len();
+            let floor = encode_jpeg(&img, 60).unwrap().len();
+            for k in [0.1, 0.35, 0.6, 0.85] {
+                let b = Budget {
+                    max_bytes: (floor as f64 + k * (full - floor) as f64) as usize,
+                    ..Budget::default()
+                };
+                // The band search's domain: more than 0.6 bytes a pixel over budget.
+                assert!(w as f64 * h as f64 * 0.6 > b.max_bytes as f64);
+                best_or_close(&img, &b, 2, &format!("{w}×{h} {k}"));
+            }
+        }
+    }
+
+    #[test]
+    fn bands_predict_the_whole_file() {
+        let img = photo_like(1600, 1200);
+        let mut bands = Bands::of(&img).unwrap();
+        assert_eq!(bands.img.height(), 9 * BAND);
+        for q in [60, 75, 92] {
+            let whole = encode_jpeg(&img, q).unwrap().len() as f64;
+            let p = bands.predict(q).unwrap();
+            assert!((p / whole - 1.0).abs() < 0.05, "q{q}: {p} for {whole}");
+        }
+        assert!(Bands::of(&photo_like(4000, 1000)).is_none());
     }
 
     #[test]
