@@ -152,6 +152,10 @@ struct Bands {
     ratio: f64,
     /// Sizes of the bands' encodes so far, by quality.
     sizes: Vec<(u8, usize)>,
+    /// A whole encode came out more than 10 % off the bands' prediction:
+    /// the bands do not look like the image, and their word alone decides
+    /// nothing.
+    misjudged: bool,
 }
 
 impl Bands {
@@ -173,6 +177,7 @@ impl Bands {
             ratio: h as f64 / (n * BAND) as f64,
             img,
             sizes: Vec::new(),
+            misjudged: false,
         })
     }
 
@@ -193,7 +198,9 @@ impl Bands {
 
     /// Re-measures the ratio on an encode of the whole image.
     fn calibrate(&mut self, q: u8, whole: usize) -> Result<(), ImageError> {
-        self.ratio = whole as f64 / self.size(q)?.max(1) as f64;
+        let ratio = whole as f64 / self.size(q)?.max(1) as f64;
+        self.misjudged |= (ratio / self.ratio - 1.0).abs() > 0.1;
+        self.ratio = ratio;
         Ok(())
     }
 
@@ -264,7 +271,7 @@ fn search_with_bands(
         let q = bands.best_under(lo, hi, file_budget * AIM)?;
         // Even the lowest quality is clearly too big: the size shrinks on the
         // bands' word, without an encode of the whole image to confirm it.
-        if q == qmin && fit.is_none() {
+        if q == qmin && fit.is_none() && !bands.misjudged {
             let predicted = bands.predict(q)?;
             if predicted > file_budget * (1.0 + BANDS_MARGIN) {
                 return Ok(Searched::Over(predicted as usize));
@@ -287,6 +294,19 @@ fn search_with_bands(
                 break;
             }
         }
+    }
+    // Out of steps with nothing that fits, above the floor (bands that
+    // misjudge the image, e.g. detail only between them): the floor decides
+    // before the image is shrunk.
+    if let (None, Some((q, _))) = (&fit, over)
+        && q > qmin
+    {
+        let b = encode_jpeg(img, qmin)?;
+        *encodes += 1;
+        if budget.fits(b.len()) {
+            return Ok(Searched::Fit(qmin, b));
+        }
+        over = Some((qmin, b.len()));
     }
     match (fit, over) {
         (Some((q, bytes)), _) => Ok(Searched::Fit(q, bytes)),
@@ -596,6 +616,48 @@ mod tests {
                 assert!(w as f64 * h as f64 * 0.6 > b.max_bytes as f64);
                 best_or_close(&img, &b, 2, &format!("{w}×{h} {k}"));
             }
+        }
+    }
+
+    #[test]
+    fn bands_that_miss_the_detail_cost_encodes_not_the_budget() {
+        // Flat in every band, grain everywhere else: the bands predict a
+        // file a fraction of the real one's size.
+        let (w, h) = (960, 1024);
+        let mut s = 21u32;
+        let img = RgbImage::from_fn(w, h, |_, y| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            let in_band = (y % BAND_PERIOD).wrapping_sub((BAND_PERIOD - BAND) / 2) < BAND;
+            let g = if in_band { 128 } else { 88 + (s % 80) as u8 };
+            image::Rgb([g, g, g])
+        });
+        let mut bands = Bands::of(&img).unwrap();
+        let whole = encode_jpeg(&img, 92).unwrap().len();
+        assert!(bands.predict(92).unwrap() < whole as f64 / 4.0);
+        // Budgets the bands' search takes (under 0.6 bytes a pixel) that a
+        // quality between 60 and 92 fits.
+        let floor = encode_jpeg(&img, 60).unwrap().len();
+        let top = whole.min((0.59 * (w * h) as f64) as usize);
+        assert!(floor < top, "{floor} {top}");
+        for k in [0.05, 0.5, 0.95] {
+            let b = Budget {
+                max_bytes: floor + ((top - floor) as f64 * k) as usize,
+                ..Budget::default()
+            };
+            let e = encode_to_budget(&img, &b).unwrap();
+            assert!(b.fits(e.bytes.len()), "{k}");
+            assert_eq!(
+                (e.width, e.height),
+                (w, h),
+                "{k}: a quality fits, no shrink"
+            );
+            assert!(
+                e.encodes <= MAX_QUALITY_STEPS + 2,
+                "{k}: {} encodes",
+                e.encodes
+            );
         }
     }
 
