@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode prepare fbnet tokens edge_body responses)
+[ ${#targets[@]} -gt 0 ] || targets=(decode prepare budget fbnet tokens edge_body responses)
 
 rustup toolchain list | grep -q '^nightly' || {
   echo "fuzz: the nightly toolchain is missing (rustup toolchain install nightly)" >&2
@@ -39,7 +39,7 @@ export CARGO_TARGET_DIR="${FB_FUZZ_TARGET_DIR:-$HOME/.cache/facebridge/fuzz-targ
 # ── Seeds ─────────────────────────────────────────────────────────────────
 seeds=fuzz-out/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{decode,prepare,fbnet,tokens,edge_body,responses} fuzz-out/corpus
+mkdir -p "$seeds"/{decode,prepare,budget,fbnet,tokens,edge_body,responses} fuzz-out/corpus
 for f in selfie-a.jpg card-a.jpg wall.jpg; do
   cp "tests/fixtures/generated/$f" "$seeds/decode/"
   cp "tests/fixtures/generated/$f" "$seeds/prepare/"
@@ -83,6 +83,12 @@ answers = [
     {"request_id": "r", "confidence": 91.2, "thresholds": {"err_01": 70, "err_001": 80, "err_0001": 90}},
     {"access_token": "a", "expires_in": 600, "token_type": "Bearer"},
 ]
+# The budget target: a 9-byte head (width, height, budget, qualities), then
+# pixels. Two tall images (the search on bands) and a small one.
+for i, head in enumerate([bytes([0x30, 1, 0xF0, 4, 0x40, 0x9C, 0, 92, 60]),
+                          bytes([0x20, 1, 0x00, 5, 0x10, 0x27, 0, 0xDC, 60]),
+                          bytes([64, 0, 48, 0, 0xE8, 3, 0, 92, 60])]):
+    open(f"{seeds}/budget/{i}", "wb").write(head + hashlib.sha256(bytes([i])).digest() * 40)
 for i, a in enumerate(answers):
     open(f"{seeds}/responses/{i}", "wb").write(bytes([100, 0, 0]) + json.dumps(a).encode())
 PY
@@ -91,12 +97,12 @@ PY
 # Per target: the largest input, and the most one allocation and the whole
 # process may take (the decode targets run under 64 MiB limits; ASan doubles
 # what the process holds).
-declare -A max_len=([decode]=400000 [prepare]=400000 [fbnet]=400000 [tokens]=8192 [edge_body]=200000 [responses]=16384)
-declare -A malloc_mb=([decode]=160 [prepare]=160 [fbnet]=160 [tokens]=32 [edge_body]=96 [responses]=64)
+declare -A max_len=([decode]=400000 [prepare]=400000 [budget]=65536 [fbnet]=400000 [tokens]=8192 [edge_body]=200000 [responses]=16384)
+declare -A malloc_mb=([decode]=160 [prepare]=160 [budget]=64 [fbnet]=160 [tokens]=32 [edge_body]=96 [responses]=64)
 # Seconds an input may take under ASan before it is a finding. `prepare` runs
 # decode, both detectors and the budget search: ASan makes that about 8× the
 # native time (a 556×733 JPEG: 0.2 s natively, 1.65 s here), so 3 s.
-declare -A slow_s=([decode]=1 [prepare]=3 [fbnet]=1 [tokens]=1 [edge_body]=1 [responses]=1)
+declare -A slow_s=([decode]=1 [prepare]=3 [budget]=3 [fbnet]=1 [tokens]=1 [edge_body]=1 [responses]=1)
 
 cargo +nightly fuzz build --fuzz-dir fuzz -O 2>&1 | tail -1
 # Leaks a native decoder's worker threads report at the check (fuzz/lsan.supp).
