@@ -295,9 +295,21 @@ fn search_with_bands(
             }
         }
     }
-    // Out of steps with nothing that fits, above the floor (bands that
-    // misjudge the image, e.g. detail only between them): the floor decides
-    // before the image is shrunk.
+    settle(img, fit, over, budget, qmin, encodes)
+}
+
+/// How a size's search ends, either way it ran: out of steps with nothing
+/// that fits, above the floor (for the bands, when they misjudge the image,
+/// e.g. detail only between them), the floor decides before the image is
+/// shrunk.
+fn settle(
+    img: &RgbImage,
+    fit: Option<(u8, Vec<u8>)>,
+    mut over: Option<(u8, usize)>,
+    budget: &Budget,
+    qmin: u8,
+    encodes: &mut u32,
+) -> Result<Searched, ImageError> {
     if let (None, Some((q, _))) = (&fit, over)
         && q > qmin
     {
@@ -317,6 +329,76 @@ fn search_with_bands(
             source: None,
         }),
     }
+}
+
+/// One size's quality search on the whole image: an encode at the top
+/// quality (the usual end), then the predicted qualities.
+fn search_whole(
+    img: &RgbImage,
+    budget: &Budget,
+    file_budget: f64,
+    (qmin, qmax): (u8, u8),
+    encodes: &mut u32,
+) -> Result<Searched, ImageError> {
+    let best = encode_jpeg(img, qmax)?;
+    *encodes += 1;
+    if budget.fits(best.len()) {
+        return Ok(Searched::Fit(qmax, best));
+    }
+    // `fit`: the best quality known to fit, with its file; `over`: the
+    // lowest known not to (its size too). Measured points, newest last.
+    let mut fit: Option<(u8, Vec<u8>)> = None;
+    let mut over: (u8, usize) = (qmax, best.len());
+    let mut points: Vec<(u8, usize)> = vec![over];
+    drop(best);
+    for _ in 0..MAX_QUALITY_STEPS {
+        let floor = fit.as_ref().map_or(qmin, |(q, _)| q + 1);
+        if over.0 <= floor {
+            break;
+        }
+        let q = match &fit {
+            // Nothing fits yet: from the smallest file too big, with the
+            // slope of the last two encodes when there are two.
+            None => {
+                let slope = match points.as_slice() {
+                    [.., a, b] if a.0 != b.0 => slope_of(*a, *b),
+                    _ => DEFAULT_SLOPE,
+                };
+                predict_quality(over, slope, file_budget * AIM)
+            }
+            // Bracketed: the secant between the two ends; but when the
+            // last two encodes fell on the same side (the size curve bends
+            // and the secant creeps), halve the bracket instead.
+            Some((fq, fb)) => {
+                let same_side = matches!(points.as_slice(), [.., a, b]
+                    if budget.fits(a.1) == budget.fits(b.1));
+                if same_side {
+                    (*fq as f64 + over.0 as f64) / 2.0
+                } else {
+                    let f = (*fq, fb.len());
+                    predict_quality(f, slope_of(f, over), file_budget * AIM)
+                }
+            }
+        }
+        .floor();
+        let q = (q.max(0.0) as u8).clamp(floor, over.0 - 1);
+        let b = encode_jpeg(img, q)?;
+        *encodes += 1;
+        points.push((q, b.len()));
+        if budget.fits(b.len()) {
+            let close = budget.counted(b.len()) as f64 >= CLOSE_ENOUGH * budget.max_bytes as f64;
+            fit = Some((q, b));
+            if close {
+                break;
+            }
+        } else {
+            over = (q, b.len());
+            if q == qmin {
+                break;
+            }
+        }
+    }
+    settle(img, fit, Some(over), budget, qmin, encodes)
 }
 
 /// Encodes `img` as the best JPEG that fits `budget`. The returned file's
@@ -360,13 +442,6 @@ pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, Imag
     for _ in 0..MAX_SCALE_ROUNDS {
         let cur = scaled.as_ref().unwrap_or(img);
         let (w, h) = cur.dimensions();
-        let done = |quality, bytes, encodes| Encoded {
-            bytes,
-            width: w,
-            height: h,
-            quality,
-            encodes,
-        };
         // Past 0.6 bytes a pixel (photos at quality 92 take 0.1–0.5) the first
         // encode may well not fit: a large image's search then runs on bands.
         let bands = if w as f64 * h as f64 * 0.6 > file_budget {
@@ -374,101 +449,26 @@ pub fn encode_to_budget(img: &RgbImage, budget: &Budget) -> Result<Encoded, Imag
         } else {
             None
         };
-        if let Some(mut bands) = bands {
-            let over = match search_with_bands(
-                cur,
-                &mut bands,
-                budget,
-                file_budget,
-                (qmin, qmax),
-                &mut encodes,
-            )? {
-                Searched::Fit(quality, bytes) => {
-                    return Ok(done(quality, bytes, encodes));
-                }
-                Searched::Over(n) => n,
-            };
-            match shrink(img, (w, h), over, budget)? {
-                Some(next) => {
-                    scaled = Some(next);
-                    continue;
-                }
-                None => return Err(unreachable()),
+        let qs = (qmin, qmax);
+        let searched = match bands {
+            Some(mut bands) => {
+                search_with_bands(cur, &mut bands, budget, file_budget, qs, &mut encodes)?
             }
-        }
-        let best = encode_jpeg(cur, qmax)?;
-        encodes += 1;
-        if budget.fits(best.len()) {
-            return Ok(done(qmax, best, encodes));
-        }
-        // `fit`: the best quality known to fit, with its file; `over`: the
-        // lowest known not to (its size too). Measured points, newest last.
-        let mut fit: Option<(u8, Vec<u8>)> = None;
-        let mut over: (u8, usize) = (qmax, best.len());
-        let mut points: Vec<(u8, usize)> = vec![over];
-        drop(best);
-        for _ in 0..MAX_QUALITY_STEPS {
-            let floor = fit.as_ref().map_or(qmin, |(q, _)| q + 1);
-            if over.0 <= floor {
-                break;
+            None => search_whole(cur, budget, file_budget, qs, &mut encodes)?,
+        };
+        let over = match searched {
+            Searched::Fit(quality, bytes) => {
+                return Ok(Encoded {
+                    bytes,
+                    width: w,
+                    height: h,
+                    quality,
+                    encodes,
+                });
             }
-            let q = match &fit {
-                // Nothing fits yet: from the smallest file too big, with the
-                // slope of the last two encodes when there are two.
-                None => {
-                    let slope = match points.as_slice() {
-                        [.., a, b] if a.0 != b.0 => slope_of(*a, *b),
-                        _ => DEFAULT_SLOPE,
-                    };
-                    predict_quality(over, slope, file_budget * AIM)
-                }
-                // Bracketed: the secant between the two ends; but when the
-                // last two encodes fell on the same side (the size curve bends
-                // and the secant creeps), halve the bracket instead.
-                Some((fq, fb)) => {
-                    let same_side = matches!(points.as_slice(), [.., a, b]
-                        if budget.fits(a.1) == budget.fits(b.1));
-                    if same_side {
-                        (*fq as f64 + over.0 as f64) / 2.0
-                    } else {
-                        let f = (*fq, fb.len());
-                        predict_quality(f, slope_of(f, over), file_budget * AIM)
-                    }
-                }
-            }
-            .floor();
-            let q = (q.max(0.0) as u8).clamp(floor, over.0 - 1);
-            let b = encode_jpeg(cur, q)?;
-            encodes += 1;
-            points.push((q, b.len()));
-            if budget.fits(b.len()) {
-                let close =
-                    budget.counted(b.len()) as f64 >= CLOSE_ENOUGH * budget.max_bytes as f64;
-                fit = Some((q, b));
-                if close {
-                    break;
-                }
-            } else {
-                over = (q, b.len());
-                if q == qmin {
-                    break;
-                }
-            }
-        }
-        if fit.is_none() && over.0 > qmin {
-            // Out of steps above the floor: the floor decides.
-            let low = encode_jpeg(cur, qmin)?;
-            encodes += 1;
-            if budget.fits(low.len()) {
-                fit = Some((qmin, low));
-            } else {
-                over = (qmin, low.len());
-            }
-        }
-        if let Some((quality, bytes)) = fit {
-            return Ok(done(quality, bytes, encodes));
-        }
-        match shrink(img, (w, h), over.1, budget)? {
+            Searched::Over(n) => n,
+        };
+        match shrink(img, (w, h), over, budget)? {
             Some(next) => scaled = Some(next),
             None => return Err(unreachable()),
         }
