@@ -192,6 +192,26 @@ fn check_size(
 }
 
 fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<Decoded, ImageError> {
+    // The common file at full size goes through our baseline decoder
+    // (src/image/baseline.rs); everything else, and anything it stumbles
+    // on, through jpeg-decoder from the start.
+    if let Some(frame) = super::baseline::parse(bytes) {
+        let (w, h) = (frame.width, frame.height);
+        check_size(w, h, 0, limits)?;
+        // Planes (at most 3 bytes a pixel, padded to whole MCUs) and the
+        // RGB output: the 6 bytes a pixel jpeg-decoder is allowed below.
+        let reducible = target.min_long_side.is_some_and(|m| {
+            let (rw, rh) = reduced_request(w, h, m);
+            m > 0 && w.div_ceil(2) >= rw && h.div_ceil(2) >= rh
+        });
+        if !reducible
+            && (w as u64 * h as u64).saturating_mul(6) <= limits.max_alloc
+            && let Some(image) = frame.decode()
+        {
+            let orientation = frame.exif.and_then(orientation_from_exif).unwrap_or(1);
+            return Ok(finish(image, Format::Jpeg, orientation, w, h));
+        }
+    }
     let unreadable = |e: jpeg_decoder::Error| match e {
         jpeg_decoder::Error::Unsupported(u) => ImageError::UnsupportedFormat {
             what: format!("JPEG feature {u:?}"),
@@ -217,10 +237,8 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
     if let Some(min_long) = target.min_long_side {
         let long = w.max(h);
         if min_long > 0 && min_long < long {
-            let k = min_long as f64 / long as f64;
-            let rw = ((w as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32) as u16;
-            let rh = ((h as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32) as u16;
-            let (sw, sh) = dec.scale(rw, rh).map_err(unreadable)?;
+            let (rw, rh) = reduced_request(w, h, min_long);
+            let (sw, sh) = dec.scale(rw as u16, rh as u16).map_err(unreadable)?;
             (dw, dh) = (sw as u32, sh as u32);
         }
     }
@@ -275,6 +293,15 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
         .ok_or_else(|| ImageError::unreadable("pixel buffer does not match the size"))?;
     let orientation = dec.exif_data().and_then(orientation_from_exif).unwrap_or(1);
     Ok(finish(image, Format::Jpeg, orientation, w, h))
+}
+
+/// The size to ask jpeg-decoder's reduced-scale IDCT for, so that the long
+/// side is at least `min_long` (it picks the smallest of 1/8, 1/4, 1/2 and 1
+/// that gives both sides): each side scaled alike, rounded up.
+fn reduced_request(w: u32, h: u32, min_long: u32) -> (u32, u32) {
+    let k = (min_long as f64 / w.max(h) as f64).min(1.0);
+    let side = |s: u32| ((s as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32);
+    (side(w), side(h))
 }
 
 /// The `image` crate's decoder for the formats it reads here; JPEG goes

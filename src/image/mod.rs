@@ -5,6 +5,7 @@
 //! the header's dimensions are checked first, so a file that claims
 //! 65535×65535 costs nothing.
 
+mod baseline;
 mod decode;
 mod encode;
 mod exif;
