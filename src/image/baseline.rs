@@ -711,10 +711,15 @@ fn upsample_h2v2(near: &[u8], far: &[u8], out: &mut [u8]) {
         return;
     }
     let col = |i: usize| 3 * near[i] as u16 + far[i] as u16;
-    for (i, pair) in out.chunks_mut(2).take(n).enumerate() {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let start = lanes::upsample_h2v2_interior(&near[..n], &far[..n], out);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let start = 1;
+    // `out` holds 2n − 1 or more samples: pair i's first always fits.
+    for i in (0..1).chain(start..n) {
         let c = 3 * col(i);
-        pair[0] = ((c + col(i.saturating_sub(1)) + 8) >> 4) as u8;
-        if let Some(p) = pair.get_mut(1) {
+        out[2 * i] = ((c + col(i.saturating_sub(1)) + 8) >> 4) as u8;
+        if let Some(p) = out.get_mut(2 * i + 1) {
             *p = ((c + col((i + 1).min(n - 1)) + 7) >> 4) as u8;
         }
     }
@@ -867,10 +872,10 @@ mod lanes {
             let c = u16x8_mul(load8_u16(&s[i..]), three);
             let even = u16x8_shr(u16x8_add(u16x8_add(c, load8_u16(&s[i - 1..])), one), 2);
             let odd = u16x8_shr(u16x8_add(u16x8_add(c, load8_u16(&s[i + 1..])), two), 2);
-            let both = u8x16_narrow_i16x8(even, odd);
-            let out =
-                i8x16_shuffle::<0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15>(both, both);
-            store16(out, &mut body[2 * i - 2..]);
+            store16(
+                interleave(u8x16_narrow_i16x8(even, odd)),
+                &mut body[2 * i - 2..],
+            );
             i += 8;
         }
         i
@@ -892,6 +897,34 @@ mod lanes {
             i32x4_extend_high_i16x8(cr),
         );
         i16x8_narrow_i32x4(lo, hi)
+    }
+
+    /// The interior of `super::upsample_h2v2` (pairs 1.. of `out`) eight
+    /// columns at a time; returns the first pair left.
+    #[inline(always)]
+    pub(super) fn upsample_h2v2_interior(near: &[u8], far: &[u8], out: &mut [u8]) -> usize {
+        let three = u16x8_splat(3);
+        let col = |i: usize| {
+            u16x8_add(
+                u16x8_mul(load8_u16(&near[i..]), three),
+                load8_u16(&far[i..]),
+            )
+        };
+        let mut i = 1;
+        while i + 9 <= near.len().min(far.len()) && 2 * i + 16 <= out.len() {
+            let c = u16x8_mul(col(i), three);
+            let even = u16x8_shr(u16x8_add(u16x8_add(c, col(i - 1)), u16x8_splat(8)), 4);
+            let odd = u16x8_shr(u16x8_add(u16x8_add(c, col(i + 1)), u16x8_splat(7)), 4);
+            store16(interleave(u8x16_narrow_i16x8(even, odd)), &mut out[2 * i..]);
+            i += 8;
+        }
+        i
+    }
+
+    /// Bytes 0–7 and 8–15 of `v` taken in turns.
+    #[inline(always)]
+    fn interleave(v: v128) -> v128 {
+        i8x16_shuffle::<0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15>(v, v)
     }
 
     /// The colour conversion of `super::ycc_row`, eight pixels at a time;
@@ -1005,6 +1038,77 @@ mod tests {
         upsample_h2v2(&[0, 200], &[0, 200], &mut out);
         assert_eq!(out, [0, 50, 150, 200]);
     }
+
+    /// Every row length through the upsamplers (in the wasm, the vector
+    /// interiors and their scalar ends) against the triangle filter written
+    /// per sample, edges repeated.
+    #[test]
+    fn upsampling_matches_the_filter_at_every_width() {
+        let row = |seed: u32, n: usize| -> Vec<u8> {
+            (0..n as u32)
+                .map(|i| ((i * 97 + seed * 31) ^ (i * i)) as u8)
+                .collect()
+        };
+        for w in 1..70usize {
+            let n = w.div_ceil(2);
+            let (s, far) = (row(1, n), row(2, n));
+            let at = |i: usize, step: isize| (i as isize + step).clamp(0, n as isize - 1) as usize;
+            let mut out = vec![0u8; w];
+            upsample_h2(&s, &mut out);
+            for (x, &o) in out.iter().enumerate() {
+                let (i, step, bias) = if x % 2 == 0 {
+                    (x / 2, -1, 1)
+                } else {
+                    (x / 2, 1, 2)
+                };
+                let want = (3 * s[i] as u16 + s[at(i, step)] as u16 + bias) >> 2;
+                assert_eq!(o as u16, want, "h2, width {w}, x {x}");
+            }
+            upsample_h2v2(&s, &far, &mut out);
+            let col = |i: usize| 3 * s[i] as u16 + far[i] as u16;
+            for (x, &o) in out.iter().enumerate() {
+                let (i, step, bias) = if x % 2 == 0 {
+                    (x / 2, -1, 8)
+                } else {
+                    (x / 2, 1, 7)
+                };
+                let want = (3 * col(i) + col(at(i, step)) + bias) >> 4;
+                assert_eq!(o as u16, want, "h2v2, width {w}, x {x}");
+            }
+        }
+    }
+
+    /// The colour conversion at every row length (in the wasm, eight pixels
+    /// a vector and the rest one by one) against JFIF's equations in f64.
+    #[test]
+    fn colour_conversion_matches_jfif_at_every_width() {
+        for w in 1..40usize {
+            let v = |k: usize| -> Vec<u8> {
+                (0..w)
+                    .map(|i| (i * 53 + k * 91 + i * i * k) as u8)
+                    .collect()
+            };
+            let (y, cb, cr) = (v(0), v(1), v(2));
+            let mut out = vec![0u8; 3 * w];
+            ycc_row(&y, &cb, &cr, &mut out);
+            for i in 0..w {
+                let (l, b, r) = (y[i] as f64, cb[i] as f64 - 128.0, cr[i] as f64 - 128.0);
+                let want = [
+                    l + 1.402 * r,
+                    l - 0.344_136 * b - 0.714_136 * r,
+                    l + 1.772 * b,
+                ];
+                for (c, want) in want.into_iter().enumerate() {
+                    let got = out[3 * i + c] as f64;
+                    assert!(
+                        (got - want.clamp(0.0, 255.0)).abs() <= 0.51,
+                        "width {w}, pixel {i}, channel {c}: {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Mean and largest per-channel difference between our decode and
     /// jpeg-decoder's, or `None` when ours declined the file.
     fn against_jpeg_decoder(bytes: &[u8]) -> Option<(f64, u8)> {
