@@ -30,12 +30,19 @@ const ZIGZAG: [u8; 64] = [
 /// Bits looked up at once in a Huffman table.
 const FAST_BITS: u32 = 9;
 
+/// `Huffman::ac`'s mark of the end-of-block code.
+const END_OF_BLOCK: i32 = 1 << 12;
+
 /// One Huffman table: a direct lookup for codes up to `FAST_BITS` long, the
 /// canonical code ranges for the rest.
 #[derive(Clone)]
 struct Huffman {
     /// `len << 8 | symbol` for a code of `len ≤ FAST_BITS` bits; 0 = longer.
     fast: Vec<u16>,
+    /// For an AC table, the whole coefficient where its code and its value
+    /// bits fit in `FAST_BITS` together: `value << 16 | run << 8 | bits`;
+    /// `END_OF_BLOCK | bits` for the end-of-block code; 0 = use `fast`.
+    ac: Vec<i32>,
     /// The largest code of each length (−1: none), and where its symbols start.
     max_code: [i32; 17],
     offset: [i32; 17],
@@ -70,8 +77,31 @@ impl Huffman {
             }
             code <<= 1;
         }
+        let ac = (0..1u32 << FAST_BITS)
+            .map(|p| {
+                let e = fast[p as usize];
+                let (len, rs) = ((e >> 8) as u32, e as u8);
+                let (run, size) = ((rs >> 4) as i32, (rs & 15) as u32);
+                if e == 0 {
+                    0
+                } else if rs == 0 {
+                    END_OF_BLOCK | len as i32
+                } else if size == 0 || len + size > FAST_BITS {
+                    0
+                } else {
+                    let v = ((p >> (FAST_BITS - len - size)) & ((1 << size) - 1)) as i32;
+                    let v = if v < 1 << (size - 1) {
+                        v - (1 << size) + 1
+                    } else {
+                        v
+                    };
+                    v << 16 | run << 8 | (len + size) as i32
+                }
+            })
+            .collect();
         Some(Huffman {
             fast,
+            ac,
             max_code,
             offset,
             symbols: symbols.get(..k)?.to_vec(),
@@ -152,6 +182,19 @@ impl<'a> Bits<'a> {
             }
         }
         None
+    }
+
+    /// `h.ac`'s entry for the next bits, consumed when it is not 0.
+    #[inline(always)]
+    fn ac_entry(&mut self, h: &Huffman) -> i32 {
+        if self.n < 16 {
+            self.refill();
+        }
+        let e = h.ac[(self.acc >> (64 - FAST_BITS)) as usize];
+        let len = (e & 15) as u32;
+        self.acc <<= len;
+        self.n -= len;
+        e
     }
 
     /// A coefficient of `size` bits, sign-extended (T.81 F.2.2.1).
@@ -511,21 +554,29 @@ impl Frame<'_> {
                         let (mut rows, mut cols) = (1u8, 1u8);
                         let mut k = 1;
                         while k < 64 {
-                            let rs = bits.symbol(ac)?;
-                            let (r, s) = ((rs >> 4) as usize, (rs & 15) as u32);
-                            if s == 0 {
-                                if r != 15 {
-                                    break;
+                            let e = bits.ac_entry(ac);
+                            let (r, v) = if e & END_OF_BLOCK != 0 {
+                                break;
+                            } else if e != 0 {
+                                ((e >> 8 & 15) as usize, e >> 16)
+                            } else {
+                                let rs = bits.symbol(ac)?;
+                                let (r, s) = ((rs >> 4) as usize, (rs & 15) as u32);
+                                if s == 0 {
+                                    if r != 15 {
+                                        break;
+                                    }
+                                    k += 16;
+                                    continue;
                                 }
-                                k += 16;
-                                continue;
-                            }
+                                (r, bits.extend(s))
+                            };
                             k += r;
                             if k > 63 {
                                 return None;
                             }
                             let z = ZIGZAG[k] as usize;
-                            coef[z] = bits.extend(s) as f32 * q[z];
+                            coef[z] = v as f32 * q[z];
                             rows |= 1 << (z / 8);
                             cols |= 1 << (z % 8);
                             k += 1;
@@ -725,25 +776,44 @@ fn upsample_h2v2(near: &[u8], far: &[u8], out: &mut [u8]) {
     }
 }
 
-/// JFIF's YCbCr → RGB in 16.16 fixed point.
+/// JFIF's YCbCr → RGB in i16 fixed point with 7 fractional bits, the
+/// arithmetic of wasm's `i16x8.q15mulr_sat_s` (`q15`), so the simd128 wasm
+/// and every other build give the same bytes. 1.402 and 1.772 are 1 + a
+/// Q15 fraction; within 0.01 of the exact value before rounding.
+const R_CR: i32 = 13_173; // 1.402 − 1
+const G_CB: i32 = -11_277; // −0.344136
+const G_CR: i32 = -23_401; // −0.714136
+const B_CB: i32 = 25_297; // 1.772 − 1
+
+/// Q15 multiplication rounded, as `i16x8.q15mulr_sat_s` (whose saturating
+/// case, −1 × −1, no constant here takes).
+#[inline(always)]
+fn q15(a: i32, k: i32) -> i32 {
+    (a * k + (1 << 14)) >> 15
+}
+
 #[inline(never)]
 fn ycc_row(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
-    const R_CR: i32 = 91_881; // 1.402
-    const G_CB: i32 = -22_554; // −0.344136
-    const G_CR: i32 = -46_802; // −0.714136
-    const B_CB: i32 = 116_130; // 1.772
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let (y, cb, cr, out) = {
         let done = lanes::ycc_rows(y, cb, cr, out);
         (&y[done..], &cb[done..], &cr[done..], &mut out[3 * done..])
     };
     for (((o, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
-        let y = ((y as i32) << 16) + 32_768;
-        let (cb, cr) = (cb as i32 - 128, cr as i32 - 128);
-        o[0] = ((y + R_CR * cr) >> 16).clamp(0, 255) as u8;
-        o[1] = ((y + G_CB * cb + G_CR * cr) >> 16).clamp(0, 255) as u8;
-        o[2] = ((y + B_CB * cb) >> 16).clamp(0, 255) as u8;
+        o.copy_from_slice(&ycc_px(y, cb, cr));
     }
+}
+
+#[inline(always)]
+fn ycc_px(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let y = ((y as i32) << 7) + 64;
+    let (cb, cr) = ((cb as i32 - 128) << 7, (cr as i32 - 128) << 7);
+    let px = |v: i32| (v >> 7).clamp(0, 255) as u8;
+    [
+        px(y + cr + q15(cr, R_CR)),
+        px(y + q15(cb, G_CB) + q15(cr, G_CR)),
+        px(y + cb + q15(cb, B_CB)),
+    ]
 }
 
 fn grey_row(y: &[u8], out: &mut [u8]) {
@@ -881,24 +951,6 @@ mod lanes {
         i
     }
 
-    /// `f(y·2¹⁶ + ½, cb − 128, cr − 128)` for the low then the high four of
-    /// eight pixels, narrowed to i16 (saturating) in one vector.
-    #[inline(always)]
-    fn halves(y: v128, cb: v128, cr: v128, f: impl Fn(v128, v128, v128) -> v128) -> v128 {
-        let base = |y: v128| i32x4_add(i32x4_shl(y, 16), i32x4_splat(32_768));
-        let lo = f(
-            base(u32x4_extend_low_u16x8(y)),
-            i32x4_extend_low_i16x8(cb),
-            i32x4_extend_low_i16x8(cr),
-        );
-        let hi = f(
-            base(u32x4_extend_high_u16x8(y)),
-            i32x4_extend_high_i16x8(cb),
-            i32x4_extend_high_i16x8(cr),
-        );
-        i16x8_narrow_i32x4(lo, hi)
-    }
-
     /// The interior of `super::upsample_h2v2` (pairs 1.. of `out`) eight
     /// columns at a time; returns the first pair left.
     #[inline(always)]
@@ -927,31 +979,35 @@ mod lanes {
         i8x16_shuffle::<0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15>(v, v)
     }
 
-    /// The colour conversion of `super::ycc_row`, eight pixels at a time;
-    /// returns how many pixels it wrote.
+    /// The colour conversion of `super::ycc_row`, eight pixels at a time
+    /// in i16 lanes; returns how many pixels it wrote. The sums saturate
+    /// where the scalar version clamps: a lane past i16 is past 255 too.
     #[inline(always)]
     pub(super) fn ycc_rows(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) -> usize {
-        let n = y.len().min(cb.len()).min(cr.len()).min(out.len() / 3);
-        let k = i32x4_splat;
-        let centre = i16x8_splat(128);
+        use super::{B_CB, G_CB, G_CR, R_CR};
+        let k = |c: i32| i16x8_splat(c as i16);
+        let centred = |a: &[u8]| i16x8_shl(i16x8_sub(load8_u16(a), k(128)), 7);
+        let px = |sum: v128, yv: v128| i16x8_shr(i16x8_add_sat(yv, sum), 7);
         let mut i = 0;
-        while i + 8 <= n {
-            let yv = load8_u16(&y[i..]);
-            let cbv = i16x8_sub(load8_u16(&cb[i..]), centre);
-            let crv = i16x8_sub(load8_u16(&cr[i..]), centre);
-            let r = halves(yv, cbv, crv, |y, _, cr| {
-                i32x4_shr(i32x4_add(y, i32x4_mul(cr, k(91_881))), 16)
-            });
-            let g = halves(yv, cbv, crv, |y, cb, cr| {
-                let c = i32x4_add(i32x4_mul(cb, k(-22_554)), i32x4_mul(cr, k(-46_802)));
-                i32x4_shr(i32x4_add(y, c), 16)
-            });
-            let b = halves(yv, cbv, crv, |y, cb, _| {
-                i32x4_shr(i32x4_add(y, i32x4_mul(cb, k(116_130))), 16)
-            });
+        // Chunks of known length: no bounds checks in the loop.
+        let rows = y
+            .chunks_exact(8)
+            .zip(cb.chunks_exact(8))
+            .zip(cr.chunks_exact(8));
+        for (((y, cb), cr), o) in rows.zip(out.chunks_exact_mut(24)) {
+            let yv = i16x8_add(i16x8_shl(load8_u16(y), 7), k(64));
+            let (cbv, crv) = (centred(cb), centred(cr));
+            let r = px(i16x8_add(crv, i16x8_q15mulr_sat(crv, k(R_CR))), yv);
+            let g = px(
+                i16x8_add(
+                    i16x8_q15mulr_sat(cbv, k(G_CB)),
+                    i16x8_q15mulr_sat(crv, k(G_CR)),
+                ),
+                yv,
+            );
+            let b = px(i16x8_add(cbv, i16x8_q15mulr_sat(cbv, k(B_CB))), yv);
             let rg = u8x16_narrow_i16x8(r, g);
             let b = u8x16_narrow_i16x8(b, b);
-            let o = &mut out[3 * i..];
             let first =
                 i8x16_shuffle::<0, 8, 16, 1, 9, 17, 2, 10, 18, 3, 11, 19, 4, 12, 20, 5>(rg, b);
             let rest = i8x16_shuffle::<13, 21, 6, 14, 22, 7, 15, 23, 0, 0, 0, 0, 0, 0, 0, 0>(rg, b);
@@ -1107,6 +1163,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every luma against a grid of chroma pairs, as rows (the wasm's
+    /// vectors) and pixel by pixel: the same bytes, within rounding of JFIF.
+    #[test]
+    fn colour_conversion_is_one_arithmetic_in_every_build() {
+        let chroma: Vec<u8> = (0..=255).step_by(3).chain([255]).collect();
+        let mut worst = 0f64;
+        for &cb in &chroma {
+            for &cr in &chroma {
+                let y: Vec<u8> = (0..=255).collect();
+                let mut out = vec![0u8; 3 * 256];
+                ycc_row(&y, &[cb; 256], &[cr; 256], &mut out);
+                for (l, o) in y.iter().zip(out.chunks_exact(3)) {
+                    assert_eq!(o, ycc_px(*l, cb, cr), "y {l}, cb {cb}, cr {cr}");
+                    let (l, b, r) = (*l as f64, cb as f64 - 128.0, cr as f64 - 128.0);
+                    let want = [
+                        l + 1.402 * r,
+                        l - 0.344_136 * b - 0.714_136 * r,
+                        l + 1.772 * b,
+                    ];
+                    for (got, want) in o.iter().zip(want) {
+                        worst = worst.max((*got as f64 - want.clamp(0.0, 255.0)).abs());
+                    }
+                }
+            }
+        }
+        assert!(worst <= 0.51, "{worst}");
     }
 
     /// Mean and largest per-channel difference between our decode and
