@@ -1,6 +1,6 @@
 // One Chromium page timing the ways a 640×480 photo or frame reaches a
 // detection result, to tell the decoder's share from the detector's:
-//   detectBytes   fb.detect(jpegBytes): jpeg-decoder in the wasm, then detection
+//   detectBytes   fb.detect(jpegBytes): the wasm's own decode, then detection
 //   bitmapOnly    createImageBitmap(blob): the browser's decode alone
 //   bitmapFrame   createImageBitmap, then fb.detectFrame(bitmap)
 //   frameOnly     fb.detectFrame(bitmap) on a bitmap decoded once

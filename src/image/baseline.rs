@@ -89,12 +89,7 @@ impl Huffman {
                 } else if size == 0 || len + size > FAST_BITS {
                     0
                 } else {
-                    let v = ((p >> (FAST_BITS - len - size)) & ((1 << size) - 1)) as i32;
-                    let v = if v < 1 << (size - 1) {
-                        v - (1 << size) + 1
-                    } else {
-                        v
-                    };
+                    let v = extend((p >> (FAST_BITS - len - size)) & ((1 << size) - 1), size);
                     v << 16 | run << 8 | (len + size) as i32
                 }
             })
@@ -106,6 +101,17 @@ impl Huffman {
             offset,
             symbols: symbols.get(..k)?.to_vec(),
         })
+    }
+}
+
+/// `v`, the `size` bits of a coefficient, sign-extended (T.81 F.2.2.1).
+#[inline(always)]
+fn extend(v: u32, size: u32) -> i32 {
+    let v = v as i32;
+    if size > 0 && v < 1 << (size - 1) {
+        v - (1 << size) + 1
+    } else {
+        v
     }
 }
 
@@ -200,12 +206,7 @@ impl<'a> Bits<'a> {
     /// A coefficient of `size` bits, sign-extended (T.81 F.2.2.1).
     #[inline(always)]
     fn extend(&mut self, size: u32) -> i32 {
-        let v = self.bits(size) as i32;
-        if size > 0 && v < 1 << (size - 1) {
-            v - (1 << size) + 1
-        } else {
-            v
-        }
+        extend(self.bits(size), size)
     }
 
     /// Whether a bit fed past the data was read: the zeros fed sit at the
@@ -1134,6 +1135,16 @@ mod tests {
         }
     }
 
+    /// JFIF's YCbCr → RGB in f64, unrounded and unclamped.
+    fn jfif(y: u8, cb: u8, cr: u8) -> [f64; 3] {
+        let (l, b, r) = (y as f64, cb as f64 - 128.0, cr as f64 - 128.0);
+        [
+            l + 1.402 * r,
+            l - 0.344_136 * b - 0.714_136 * r,
+            l + 1.772 * b,
+        ]
+    }
+
     /// The colour conversion at every row length (in the wasm, eight pixels
     /// a vector and the rest one by one) against JFIF's equations in f64.
     #[test]
@@ -1148,12 +1159,7 @@ mod tests {
             let mut out = vec![0u8; 3 * w];
             ycc_row(&y, &cb, &cr, &mut out);
             for i in 0..w {
-                let (l, b, r) = (y[i] as f64, cb[i] as f64 - 128.0, cr[i] as f64 - 128.0);
-                let want = [
-                    l + 1.402 * r,
-                    l - 0.344_136 * b - 0.714_136 * r,
-                    l + 1.772 * b,
-                ];
+                let want = jfif(y[i], cb[i], cr[i]);
                 for (c, want) in want.into_iter().enumerate() {
                     let got = out[3 * i + c] as f64;
                     assert!(
@@ -1178,13 +1184,7 @@ mod tests {
                 ycc_row(&y, &[cb; 256], &[cr; 256], &mut out);
                 for (l, o) in y.iter().zip(out.chunks_exact(3)) {
                     assert_eq!(o, ycc_px(*l, cb, cr), "y {l}, cb {cb}, cr {cr}");
-                    let (l, b, r) = (*l as f64, cb as f64 - 128.0, cr as f64 - 128.0);
-                    let want = [
-                        l + 1.402 * r,
-                        l - 0.344_136 * b - 0.714_136 * r,
-                        l + 1.772 * b,
-                    ];
-                    for (got, want) in o.iter().zip(want) {
+                    for (got, want) in o.iter().zip(jfif(*l, cb, cr)) {
                         worst = worst.max((*got as f64 - want.clamp(0.0, 255.0)).abs());
                     }
                 }
