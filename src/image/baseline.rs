@@ -50,6 +50,7 @@ struct Huffman {
 }
 
 impl Huffman {
+    #[inline(never)]
     fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Huffman> {
         let mut fast = vec![0u16; 1 << FAST_BITS];
         let mut max_code = [-1i32; 17];
@@ -128,7 +129,10 @@ struct Bits<'a> {
 }
 
 impl<'a> Bits<'a> {
-    #[inline(always)]
+    /// Out of line: every read below may call it, and inlined into each it
+    /// made `decode_mcus` a body V8's optimising tier took 30 ms to compile
+    /// while the first detections ran on its baseline code.
+    #[inline(never)]
     fn refill(&mut self) {
         while self.n <= 56 {
             let mut b = 0u8;
@@ -266,6 +270,7 @@ fn be16(b: &[u8], at: usize) -> Option<usize> {
 }
 
 /// Reads the headers; `None` for anything this decoder leaves to jpeg-decoder.
+#[inline(never)]
 pub(crate) fn parse(data: &[u8]) -> Option<Frame<'_>> {
     if data.get(..2)? != [0xFF, 0xD8] {
         return None;
@@ -445,6 +450,7 @@ impl Frame<'_> {
     }
 
     /// Decodes the scan and converts to RGB; `None` on a damaged stream.
+    #[inline(never)]
     pub(crate) fn decode(&self) -> Option<RgbImage> {
         let (w, h) = (self.width as usize, self.height as usize);
         let (hmax, vmax) = self.blocks(0);

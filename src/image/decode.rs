@@ -212,6 +212,21 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<De
             return Ok(finish(image, Format::Jpeg, orientation, w, h));
         }
     }
+    decode_jpeg_general(bytes, limits, target)
+}
+
+/// Any JPEG through jpeg-decoder (progressive, 12-bit, CMYK, reduced
+/// scale, or what our baseline decoder stops at). Kept out of
+/// `decode_jpeg`, as `decode_with_image` is out of `decode`: a camera frame
+/// never takes these paths, and inlined they made the function every
+/// detection calls 14 KB, which V8's optimising tier compiled for 30-45 ms
+/// on this machine while the first detections waited on its baseline code.
+#[inline(never)]
+fn decode_jpeg_general(
+    bytes: &[u8],
+    limits: &Limits,
+    target: DecodeTarget,
+) -> Result<Decoded, ImageError> {
     let unreadable = |e: jpeg_decoder::Error| match e {
         jpeg_decoder::Error::Unsupported(u) => ImageError::UnsupportedFormat {
             what: format!("JPEG feature {u:?}"),
@@ -316,6 +331,7 @@ fn image_format(format: Format) -> Result<image::ImageFormat, ImageError> {
     }
 }
 
+#[inline(never)]
 fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, ImageError> {
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format)?);
     let mut l = image::Limits::default();
@@ -383,6 +399,7 @@ fn orientation_code(o: Orientation) -> u8 {
 /// Turns stored pixels upright for an EXIF orientation (1–8; anything else
 /// is left as it is). RGB only, in one pass: `image`'s own version is generic
 /// over every pixel type and was 16 KB of the wasm.
+#[inline(never)]
 pub(crate) fn apply_orientation(image: RgbImage, orientation: u8) -> RgbImage {
     if !(2..=8).contains(&orientation) {
         return image;
