@@ -535,9 +535,26 @@ impl Reader<'_> {
         let raw = self.take(n.checked_mul(2).ok_or("too many weights")?)?;
         Ok(raw
             .chunks_exact(2)
-            .map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
+            .map(|b| widen(u16::from_le_bytes([b[0], b[1]])))
             .collect())
     }
+}
+
+/// An f16 (IEEE binary16) as the f32 of the same value, `half`'s
+/// `to_f32` bit for bit. Without branches for finite values: the 15 bits
+/// under the sign moved up to an f32's exponent and mantissa are the value
+/// times 2^-112, subnormals included, so one multiplication by 2^112 (exact)
+/// rebiases it. The model load widens every weight this way before the
+/// first detection, in V8's baseline code on a cold page, where `half`'s
+/// branchy conversion was a call per weight.
+#[inline(always)]
+fn widen(h: u16) -> f32 {
+    if h & 0x7C00 == 0x7C00 {
+        return half::f16::from_bits(h).to_f32(); // infinity or NaN
+    }
+    let sign = ((h & 0x8000) as u32) << 16;
+    let magnitude = f32::from_bits(((h & 0x7FFF) as u32) << 13) * f32::from_bits(0x7780_0000);
+    f32::from_bits(sign | magnitude.to_bits())
 }
 
 #[cfg(test)]
@@ -555,6 +572,14 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             (file, Net::from_bytes(kind, &bytes).unwrap())
         })
+    }
+
+    #[test]
+    fn weights_widen_like_half_for_every_f16() {
+        for h in 0..=u16::MAX {
+            let (ours, theirs) = (widen(h), half::f16::from_bits(h).to_f32());
+            assert_eq!(ours.to_bits(), theirs.to_bits(), "{h:#06x}");
+        }
     }
 
     #[test]
