@@ -192,21 +192,29 @@ fn check_size(
 }
 
 fn decode_jpeg(bytes: &[u8], limits: &Limits, target: DecodeTarget) -> Result<Decoded, ImageError> {
-    // The common file at full size goes through our baseline decoder
+    // The common file, at full size or at the half size a phone photo's
+    // prepare asks for, goes through our baseline decoder
     // (src/image/baseline.rs); everything else, and anything it stumbles
     // on, through jpeg-decoder from the start.
     if let Some(frame) = super::baseline::parse(bytes) {
         let (w, h) = (frame.width, frame.height);
         check_size(w, h, 0, limits)?;
+        let eighths = match target.min_long_side {
+            Some(m) if m > 0 && m < w.max(h) => {
+                let (rw, rh) = reduced_request(w, h, m);
+                idct_eighths(w, h, rw, rh)
+            }
+            _ => 8,
+        };
+        let (dw, dh) = ((w * eighths).div_ceil(8), (h * eighths).div_ceil(8));
         // Planes (at most 3 bytes a pixel, padded to whole MCUs) and the
         // RGB output: the 6 bytes a pixel jpeg-decoder is allowed below.
-        let reducible = target.min_long_side.is_some_and(|m| {
-            let (rw, rh) = reduced_request(w, h, m);
-            m > 0 && w.div_ceil(2) >= rw && h.div_ceil(2) >= rh
-        });
-        if !reducible
-            && (w as u64 * h as u64).saturating_mul(6) <= limits.max_alloc
-            && let Some(image) = frame.decode()
+        if eighths >= 4
+            && (dw as u64 * dh as u64).saturating_mul(6) <= limits.max_alloc
+            && let Some(image) = match eighths {
+                8 => frame.decode(),
+                _ => frame.decode_half(),
+            }
         {
             let orientation = frame.exif.and_then(orientation_from_exif).unwrap_or(1);
             return Ok(finish(image, Format::Jpeg, orientation, w, h));
@@ -308,6 +316,18 @@ fn decode_jpeg_general(
         .ok_or_else(|| ImageError::unreadable("pixel buffer does not match the size"))?;
     let orientation = dec.exif_data().and_then(orientation_from_exif).unwrap_or(1);
     Ok(finish(image, Format::Jpeg, orientation, w, h))
+}
+
+/// The scale, in eighths, jpeg-decoder's reduced IDCT picks for a request
+/// of `rw`×`rh` (its `choose_idct_size`): the smallest of 1, 2 and 4 that
+/// gives either side, else 8. Our decoder takes 8 and 4 at the same output
+/// size, so a file decodes to the same size whichever decoder reads it.
+fn idct_eighths(w: u32, h: u32, rw: u32, rh: u32) -> u32 {
+    let scaled = |len: u32, s: u32| (len * s - 1) / 8 + 1;
+    [1, 2, 4]
+        .into_iter()
+        .find(|&s| scaled(w, s) >= rw || scaled(h, s) >= rh)
+        .unwrap_or(8)
 }
 
 /// The size to ask jpeg-decoder's reduced-scale IDCT for, so that the long
@@ -455,6 +475,52 @@ mod tests {
                 .map(|_| "ok")
                 .unwrap_or_else(|e| e.code());
             assert_eq!(got, *want, "{bytes:?}");
+        }
+    }
+
+    /// A target a half-size decode meets goes through our decoder at half
+    /// size, to the size jpeg-decoder gives for it; smaller targets go to
+    /// jpeg-decoder's 1/4 and 1/8.
+    #[test]
+    fn reduced_targets_decode_to_jpeg_decoders_sizes() {
+        let (w, h) = (403u16, 301u16);
+        let px: Vec<u8> = (0..w as usize * h as usize * 3)
+            .map(|i| ((i * 7) % 251) as u8)
+            .collect();
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 85)
+            .encode(&px, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        let limits = Limits::default();
+        for (min_long, side) in [
+            (None, 403),
+            (Some(403), 403),
+            (Some(300), 403),
+            (Some(202), 202),
+            (Some(150), 202),
+            (Some(100), 101),
+            (Some(40), 51),
+        ] {
+            let target = DecodeTarget {
+                min_long_side: min_long,
+            };
+            let ours = decode(&jpeg, &limits, target).unwrap();
+            let theirs = decode_jpeg_general(&jpeg, &limits, target).unwrap();
+            assert_eq!(ours.image.width(), side, "{min_long:?}");
+            assert_eq!(
+                ours.image.dimensions(),
+                theirs.image.dimensions(),
+                "{min_long:?}"
+            );
+            assert_eq!(ours.scale, theirs.scale);
+            let diff = ours
+                .image
+                .as_raw()
+                .iter()
+                .zip(theirs.image.as_raw())
+                .map(|(a, b)| a.abs_diff(*b) as u32)
+                .max();
+            assert!(diff.unwrap_or(0) <= 8, "{min_long:?}: {diff:?}");
         }
     }
 }
