@@ -331,8 +331,8 @@ fn idct_eighths(w: u32, h: u32, rw: u32, rh: u32) -> u32 {
 }
 
 /// The size to ask jpeg-decoder's reduced-scale IDCT for, so that the long
-/// side is at least `min_long` (it picks the smallest of 1/8, 1/4, 1/2 and 1
-/// that gives both sides): each side scaled alike, rounded up.
+/// side is at least `min_long` (it picks the scale, `idct_eighths`): each
+/// side scaled alike, rounded up.
 fn reduced_request(w: u32, h: u32, min_long: u32) -> (u32, u32) {
     let k = (min_long as f64 / w.max(h) as f64).min(1.0);
     let side = |s: u32| ((s as f64 * k).ceil() as u32).clamp(1, u16::MAX as u32);
