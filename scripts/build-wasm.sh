@@ -23,11 +23,14 @@ profile_flag=(--profile "$PROFILE")
 [ "$PROFILE" = release ] && profile_flag=(--release)
 # The `.fbnet` networks the wasm embeds, from models/*.onnx (rewritten only on change).
 cargo run --profile native --example convert_models --quiet
+# wasm-pack leaves snippets of an earlier build in place, and the entry
+# imports every snippet it finds (below): start without them.
+rm -rf "$OUT_DIR/snippets"
 # shellcheck disable=SC2086
 wasm-pack build --target "$TARGET" --out-dir "$OUT_DIR" --out-name "$OUT_NAME" "${profile_flag[@]}" "$@" -- $CARGO_ARGS
 
 # The full-range network ships beside the wasm, which does not embed it:
-# src/wasm/model.js fetches it on first use and the wasm checks its SHA-256.
+# src/wasm/assets.js fetches it on first use and the wasm checks its SHA-256.
 cp models/blazeface_back_256.fbnet "$OUT_DIR/"
 python3 - "$OUT_DIR/package.json" <<'PY'
 import json, sys
@@ -136,6 +139,24 @@ if node_modules/.bin/wasm-dis "$OUT_DIR/${OUT_NAME}_bg.wasm" | grep -q 'relaxed_
   exit 1
 fi
 
+# PNG and WebP for the browser's wasm, which leaves their decoders out (a
+# quarter of its code, docs/design-decisions.md "PNG and WebP on demand"):
+# formats/ as a wasm of its own, raw exports and no JS glue, that
+# src/wasm/assets.js fetches the first time a PNG or WebP file comes. No
+# SIMD, so that one file runs in every engine the three builds cover.
+formats_dir="$target_dir/formats-$checkout"
+find "$target_dir" -mindepth 1 -maxdepth 1 -name "formats-*" ! -path "$formats_dir" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="" cargo build --target wasm32-unknown-unknown \
+  --target-dir "$formats_dir" "${profile_flag[@]}" -p facebridge-formats --lib
+formats_wasm="$OUT_DIR/facebridge_formats_bg.wasm"
+cp "$formats_dir/wasm32-unknown-unknown/$profile_dir/facebridge_formats.wasm" "$formats_wasm"
+WASM_OPT_ARGS="${WASM_OPT_ARGS/ --enable-simd/}" optimise "$formats_wasm"
+if node_modules/.bin/wasm-dis "$formats_wasm" | grep -q 'v128'; then
+  echo "the formats wasm has SIMD instructions" >&2
+  exit 1
+fi
+echo "formats wasm: $(stat -c %s "$formats_wasm") bytes raw, $(gzip -9 -c "$formats_wasm" | wc -c) bytes gzip -9"
+
 # The edge's wasm (pkg/edge/): the same crate with EdgeProxy and the receipt
 # signer (feature `edge`), which a page never loads. wasm-bindgen directly,
 # for `--experimental-reset-state-function`: after a trap (out of memory,
@@ -174,6 +195,10 @@ imports=$(cd "$OUT_DIR" && find snippets -name '*.js' | sort | sed 's|.*|, impor
 [ -n "$imports" ] || { echo "no wasm-bindgen snippets in $OUT_DIR: js/entry/index.js expects them" >&2; exit 1; }
 grep -q ' /\* snippets \*/\]' "$OUT_DIR/index.js" || { echo "js/entry/index.js has no /* snippets */ marker" >&2; exit 1; }
 sed -i "s| /\* snippets \*/\]|$imports]|" "$OUT_DIR/index.js"
+assets_snippet=$(cd "$OUT_DIR" && find snippets -path '*/src/wasm/assets.js')
+[ -n "$assets_snippet" ] || { echo "no assets.js snippet in $OUT_DIR: js/entry/workerd.js expects it" >&2; exit 1; }
+grep -q '"/\* assets snippet \*/"' "$OUT_DIR/workerd.js" || { echo "js/entry/workerd.js has no /* assets snippet */ marker" >&2; exit 1; }
+sed -i "s|\"/\\* assets snippet \\*/\"|\"./$assets_snippet\"|" "$OUT_DIR/workerd.js"
 names=$(node --input-type=module -e '
   const m = await import(process.argv[1]);
   console.log(Object.keys(m).filter((k) => k !== "default").sort().join(", "));' "$(pwd)/$OUT_DIR/$OUT_NAME.js")
@@ -237,6 +262,7 @@ m["exports"] = {
     "./facebridge_bg.wasm": "./facebridge_bg.wasm",
     "./facebridge_nosimd_bg.wasm": "./facebridge_nosimd_bg.wasm",
     "./facebridge_relaxed_bg.wasm": "./facebridge_relaxed_bg.wasm",
+    "./facebridge_formats_bg.wasm": "./facebridge_formats_bg.wasm",
     "./blazeface_back_256.fbnet": "./blazeface_back_256.fbnet",
     "./package.json": "./package.json",
 }
@@ -247,6 +273,7 @@ m["engines"] = {"node": ">=20.16"}
 # The entries initialise the wasm when imported: a bundler must keep them.
 m["sideEffects"] = ["./index.js", "./node.js", "./workerd.js", "./capture.js", "./capture-worker.js", "./element.js", "./snippets/*"]
 for f in ["index.js", "index.d.ts", "node.js", "workerd.js", "simd.js", "require.cjs", "facebridge_nosimd_bg.wasm", "facebridge_relaxed_bg.wasm",
+          "facebridge_formats_bg.wasm",
           "words.js", "words.d.ts", "frame.js",
           "capture.js", "capture.d.ts", "capture-worker.js", "element.js", "element.d.ts"]:
     if f not in m["files"]:

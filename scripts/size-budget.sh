@@ -7,10 +7,11 @@
 # wasm SIMD. The full-range model,
 # fetched only for documents, is reported, not counted, as is pkg/edge/ (the
 # Worker's) and the Node and Worker entries. A second budget counts the page
-# of the capture component.
+# of the capture component, a third the PNG/WebP decoder (fetched on the
+# first such file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-read -r budget component_budget < <(python3 -c 'import tomllib; b = tomllib.load(open("wasm-pack.toml","rb"))["budget"]; print(b["max_page_gzip_bytes"], b["max_component_gzip_bytes"])')
+read -r budget component_budget formats_budget < <(python3 -c 'import tomllib; b = tomllib.load(open("wasm-pack.toml","rb"))["budget"]; print(b["max_page_gzip_bytes"], b["max_component_gzip_bytes"], b["max_formats_gzip_bytes"])')
 gz() { gzip -9 -c "$1" | wc -c; }
 js=0
 while IFS= read -r f; do js=$((js + $(gz "$f"))); done < <(
@@ -32,6 +33,10 @@ for build in relaxed simd nosimd; do
   echo "gzip -9, $build, with <facebridge-capture>: + $extra = $page bytes (budget $component_budget)"
   [ "$page" -le "$component_budget" ] || status=1
 done
+# PNG and WebP: the formats wasm, fetched on the first such file.
+formats=$(gz pkg/facebridge_formats_bg.wasm)
+echo "gzip -9, PNG/WebP decoder on first use: $formats bytes (budget $formats_budget)"
+[ "$formats" -le "$formats_budget" ] || status=1
 echo "full-range model on first use: $(gz pkg/blazeface_back_256.fbnet)"
 if [ "$status" -ne 0 ]; then
   echo "over the size budget: find what grew (wasm-opt --func-metrics pkg/facebridge_bg.wasm), or raise the budget in wasm-pack.toml with the reason in BENCHMARKS.md" >&2

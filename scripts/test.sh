@@ -13,6 +13,9 @@ bash scripts/setup.sh
 step "format and lints"
 cargo fmt --check
 cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
+# formats/: PNG and WebP, linked natively and by the edge, its own wasm for pages.
+cargo clippy -p facebridge-formats --all-targets --quiet -- -D warnings
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="" cargo clippy -p facebridge-formats --target wasm32-unknown-unknown --quiet -- -D warnings
 # With the shipped target features (wasm-pack.toml): simd128 selects the
 # wasm SIMD kernels in src/detect/ops/simd.rs.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
@@ -25,6 +28,7 @@ cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --featu
 
 step "native tests"
 cargo test --profile native --features native
+cargo test -p facebridge-formats --quiet
 # What the fuzzers' seeds, the wasm suites and the edge benches compare against.
 cargo run --profile native --features native --example js_fixtures --quiet
 

@@ -204,7 +204,18 @@ pub fn detect_photo(
             min_long_side: Some(target),
         },
     )?;
-    let source = Some(source_info(&decoded));
+    detect_decoded(detector, &decoded, role, opts)
+}
+
+/// [`detect_photo`] on a photo decoded already (a PNG or WebP file that the
+/// browser package decoded with its formats wasm, [`image::decode_external`]).
+pub fn detect_decoded(
+    detector: &Detector,
+    decoded: &image::Decoded,
+    role: Role,
+    opts: &DetectOptions,
+) -> Result<DetectionReport> {
+    let source = Some(source_info(decoded));
     detect_image(detector, &decoded.image, decoded.scale, source, role, opts)
 }
 
@@ -267,6 +278,33 @@ pub fn prepare(bytes: &[u8], opts: &PrepareOptions) -> Result<Prepared> {
 
 /// Turns one photo into a JPEG that fits `opts`, or says why it cannot.
 pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) -> Result<Prepared> {
+    prepare_from(detector, bytes, None, opts)
+}
+
+/// [`prepare_with`] on a photo decoded already, at full size (a PNG or WebP
+/// file that the browser package decoded with its formats wasm,
+/// [`image::decode_external`]).
+pub fn prepare_decoded(
+    detector: &Detector,
+    decoded: image::Decoded,
+    opts: &PrepareOptions,
+) -> Result<Prepared> {
+    if decoded.scale != 1.0 {
+        return Err(Error::invalid(
+            "input",
+            "a photo decoded at reduced scale cannot be prepared without its bytes",
+        ));
+    }
+    prepare_from(detector, &[], Some(decoded), opts)
+}
+
+/// `first`: the photo decoded already, at full size; else `bytes` are.
+fn prepare_from(
+    detector: &Detector,
+    bytes: &[u8],
+    first: Option<image::Decoded>,
+    opts: &PrepareOptions,
+) -> Result<Prepared> {
     opts.validate()?;
     let want_side = opts.max_side.max(opts.min_side);
     // A selfie crop is rarely under 40 % of the photo's long side; decoding
@@ -277,13 +315,16 @@ pub fn prepare_with(detector: &Detector, bytes: &[u8], opts: &PrepareOptions) ->
         Role::Document => want_side,
         Role::Selfie => (want_side as f32 / 0.4).ceil() as u32,
     };
-    let mut decoded = image::decode(
-        bytes,
-        &opts.limits,
-        DecodeTarget {
-            min_long_side: Some(nearly(target)),
-        },
-    )?;
+    let mut decoded = match first {
+        Some(d) => d,
+        None => image::decode(
+            bytes,
+            &opts.limits,
+            DecodeTarget {
+                min_long_side: Some(nearly(target)),
+            },
+        )?,
+    };
     let detect_opts = opts.detect_options();
     let faces = detector.detect(&decoded.image, &detect_opts)?;
     let quality = assess(

@@ -418,21 +418,6 @@ fn rotate_about_centre(img: &RgbImage, degrees: f32) -> RgbImage {
 
 // ── Hostile input: a typed error, never a panic ─────────────────────────────
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 fn png_bytes(img: &::image::DynamicImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, ::image::ImageFormat::Png).unwrap();

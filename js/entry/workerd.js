@@ -5,8 +5,14 @@
 // `new FaceBridge({ fullModel })`.
 import module from "./facebridge_bg.wasm";
 import { initSync } from "./facebridge.js";
+// PNG and WebP: the formats wasm, imported the same way (the page's loader
+// would fetch it from the package, which a Worker cannot). The snippet's
+// path is written in by scripts/build-wasm.sh.
+import formats from "./facebridge_formats_bg.wasm";
+import { provideFormats } from "/* assets snippet */";
 
 initSync({ module });
+provideFormats(formats);
 
 /** Workers always run the SIMD build. */
 export const wasmBuild = "simd";

@@ -3,7 +3,6 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, metadata::Orientation};
 use serde::{Deserialize, Serialize};
 
 use super::{Limits, RgbImage, exif::orientation_from_exif};
@@ -140,14 +139,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImageError> {
                 .ok_or_else(|| ImageError::unreadable("no JPEG frame header"))?;
             (info.width as u32, info.height as u32)
         }
-        Format::Png | Format::Webp => {
-            let mut reader =
-                image::ImageReader::with_format(Cursor::new(bytes), image_format(format)?);
-            let mut l = image::Limits::default();
-            l.max_alloc = Some(limits.max_alloc);
-            reader.limits(l);
-            reader.into_dimensions().map_err(from_image_error)?
-        }
+        Format::Png | Format::Webp => other_dimensions(bytes, format, limits)?,
     };
     check_size(width, height, 0, limits)?;
     Ok(Probe {
@@ -339,54 +331,151 @@ fn reduced_request(w: u32, h: u32, min_long: u32) -> (u32, u32) {
     (side(w), side(h))
 }
 
-/// The `image` crate's decoder for the formats it reads here; JPEG goes
-/// through jpeg-decoder (reduced-scale IDCT), never through this.
-fn image_format(format: Format) -> Result<image::ImageFormat, ImageError> {
+/// PNG and WebP, when this build reads them itself (feature `png-webp`).
+#[cfg(feature = "png-webp")]
+fn formats_kind(format: Format) -> Result<facebridge_formats::Kind, ImageError> {
     match format {
-        Format::Png => Ok(image::ImageFormat::Png),
-        Format::Webp => Ok(image::ImageFormat::WebP),
+        Format::Png => Ok(facebridge_formats::Kind::Png),
+        Format::Webp => Ok(facebridge_formats::Kind::Webp),
         Format::Jpeg => Err(ImageError::unreadable(
             "a JPEG was handed to the PNG/WebP decoder",
         )),
     }
 }
 
-#[inline(never)]
-fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, ImageError> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format)?);
-    let mut l = image::Limits::default();
-    l.max_alloc = Some(limits.max_alloc);
-    reader.limits(l);
-    let mut dec = reader.into_decoder().map_err(from_image_error)?;
-    let (w, h) = dec.dimensions();
-    // The decoded buffer, the 8-bit RGB result, and for alpha the RGBA copy
-    // `flatten_on_white` makes first.
-    let color = dec.color_type();
-    let bpp = color.bytes_per_pixel() as u64 + 3 + if color.has_alpha() { 4 } else { 0 };
-    check_size(w, h, bpp, limits)?;
-    let orientation = dec.orientation().map_or(1, orientation_code);
-    let dynamic = DynamicImage::from_decoder(dec).map_err(from_image_error)?;
-    let image = if dynamic.color().has_alpha() {
-        flatten_on_white(dynamic)
-    } else {
-        dynamic.into_rgb8()
-    };
-    Ok(finish(image, format, orientation, w, h))
+#[cfg(feature = "png-webp")]
+fn other_dimensions(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<(u32, u32), ImageError> {
+    facebridge_formats::dimensions(bytes, formats_kind(format)?, limits.max_alloc)
+        .map_err(|e| from_formats_error(e, None))
 }
 
-/// Transparent pixels become white, not black: ID-card scans with a
-/// transparent background must not turn into a dark frame around the card.
-fn flatten_on_white(d: DynamicImage) -> RgbImage {
-    let rgba = d.into_rgba8();
-    let (w, h) = rgba.dimensions();
-    let mut out = RgbImage::new(w, h);
-    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
-        let a = p[3] as u32;
-        for c in 0..3 {
-            o[c] = ((p[c] as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
-        }
+#[cfg(feature = "png-webp")]
+#[inline(never)]
+fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, ImageError> {
+    let mut refused = None;
+    let px = facebridge_formats::decode(
+        bytes,
+        formats_kind(format)?,
+        limits.max_alloc,
+        &mut |w, h, bpp| match check_size(w, h, bpp, limits) {
+            Ok(()) => true,
+            Err(e) => {
+                refused = Some(e);
+                false
+            }
+        },
+    )
+    .map_err(|e| from_formats_error(e, refused.take()))?;
+    from_pixels(px.rgb, format, px.orientation, px.width, px.height)
+}
+
+/// `refused`: what the size check said, when it refused.
+#[cfg(feature = "png-webp")]
+fn from_formats_error(e: facebridge_formats::Error, refused: Option<ImageError>) -> ImageError {
+    use facebridge_formats::Error as E;
+    match e {
+        E::Refused => refused.unwrap_or(ImageError::AllocationLimit { limit_bytes: 0 }),
+        E::Limits => ImageError::AllocationLimit { limit_bytes: 0 },
+        E::Unsupported(what) => ImageError::UnsupportedFormat { what },
+        E::Decoding(e) => ImageError::decoding(e),
     }
-    out
+}
+
+/// Without feature `png-webp` (the browser's wasm) PNG and WebP files are
+/// decoded by the package's second wasm (formats/, loaded by
+/// src/wasm/assets.js) and come back through [`decode_external`]; these
+/// entry points only say so.
+#[cfg(not(feature = "png-webp"))]
+fn not_here(format: Format) -> ImageError {
+    ImageError::UnsupportedFormat {
+        what: format!(
+            "{} in this build (the JS API decodes it with facebridge_formats_bg.wasm)",
+            format.mime()
+        ),
+    }
+}
+
+#[cfg(not(feature = "png-webp"))]
+fn other_dimensions(_: &[u8], format: Format, _: &Limits) -> Result<(u32, u32), ImageError> {
+    Err(not_here(format))
+}
+
+#[cfg(not(feature = "png-webp"))]
+fn decode_with_image(_: &[u8], format: Format, _: &Limits) -> Result<Decoded, ImageError> {
+    Err(not_here(format))
+}
+
+/// What the formats wasm answered for one PNG or WebP file
+/// (formats/src/lib.rs, `abi`), read back by src/wasm/assets.js.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum External {
+    /// Stored RGB pixels and the file's EXIF orientation.
+    Pixels {
+        width: u32,
+        height: u32,
+        orientation: u8,
+        rgb: Vec<u8>,
+    },
+    /// Its size check refused the header's dimensions.
+    Refused {
+        width: u32,
+        height: u32,
+        bytes_per_pixel: u64,
+    },
+    /// A buffer inside the decoder would pass the allocation limit.
+    Limits,
+    Unsupported(String),
+    Unreadable(String),
+}
+
+/// A PNG or WebP decoded outside this wasm, turned into what [`decode`]
+/// returns, with the same size check and the same errors.
+pub fn decode_external(
+    format: Format,
+    answer: External,
+    limits: &Limits,
+) -> Result<Decoded, ImageError> {
+    match answer {
+        External::Pixels {
+            width,
+            height,
+            orientation,
+            rgb,
+        } => {
+            // The other wasm checked the header; the pixels it sent are checked here.
+            check_size(width, height, 0, limits)?;
+            from_pixels(rgb, format, orientation, width, height)
+        }
+        External::Refused {
+            width,
+            height,
+            bytes_per_pixel,
+        } => {
+            check_size(width, height, bytes_per_pixel, limits)?;
+            Err(ImageError::AllocationLimit {
+                limit_bytes: limits.max_alloc,
+            })
+        }
+        External::Limits => Err(ImageError::AllocationLimit { limit_bytes: 0 }),
+        External::Unsupported(what) => Err(ImageError::UnsupportedFormat { what }),
+        External::Unreadable(reason) => Err(ImageError::unreadable(reason)),
+    }
+}
+
+fn from_pixels(
+    rgb: Vec<u8>,
+    format: Format,
+    orientation: u8,
+    w: u32,
+    h: u32,
+) -> Result<Decoded, ImageError> {
+    let image = RgbImage::from_raw(w, h, rgb)
+        .ok_or_else(|| ImageError::unreadable("the decoder returned fewer pixels than its size"))?;
+    Ok(finish(image, format, orientation, w, h))
 }
 
 fn finish(image: RgbImage, format: Format, orientation: u8, w: u32, h: u32) -> Decoded {
@@ -400,19 +489,6 @@ fn finish(image: RgbImage, format: Format, orientation: u8, w: u32, h: u32) -> D
         width,
         height,
         scale,
-    }
-}
-
-fn orientation_code(o: Orientation) -> u8 {
-    match o {
-        Orientation::NoTransforms => 1,
-        Orientation::FlipHorizontal => 2,
-        Orientation::Rotate180 => 3,
-        Orientation::FlipVertical => 4,
-        Orientation::Rotate90FlipH => 5,
-        Orientation::Rotate90 => 6,
-        Orientation::Rotate270FlipH => 7,
-        Orientation::Rotate270 => 8,
     }
 }
 
@@ -442,16 +518,6 @@ pub(crate) fn apply_orientation(image: RgbImage, orientation: u8) -> RgbImage {
         let (sx, sy) = from(x, y);
         *image.get_pixel(sx, sy)
     })
-}
-
-fn from_image_error(e: image::ImageError) -> ImageError {
-    match e {
-        image::ImageError::Limits(_) => ImageError::AllocationLimit { limit_bytes: 0 },
-        image::ImageError::Unsupported(u) => ImageError::UnsupportedFormat {
-            what: u.to_string(),
-        },
-        other => ImageError::decoding(other),
-    }
 }
 
 #[cfg(test)]

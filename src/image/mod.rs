@@ -11,7 +11,7 @@ mod encode;
 mod exif;
 mod resize;
 
-pub use decode::{DecodeTarget, Decoded, Format, Probe, decode, probe};
+pub use decode::{DecodeTarget, Decoded, External, Format, Probe, decode, decode_external, probe};
 pub use encode::{Budget, Encoded, encode_jpeg, encode_to_budget};
 #[doc(hidden)]
 pub use exif::exif_with_orientation;

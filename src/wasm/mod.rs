@@ -7,6 +7,7 @@
 mod client;
 #[cfg(feature = "edge")]
 mod edge;
+mod formats;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,7 +22,8 @@ use crate::detect::{DetectOptions, Detector, ModelKind};
 use crate::error::{DetectError, Error};
 use crate::image::{ImageView, Limits, RgbImage};
 use crate::prepare::{
-    PrepareOptions, detect_image, detect_options_from_json, detect_photo, prepare_with,
+    PrepareOptions, detect_decoded, detect_image, detect_options_from_json, detect_photo,
+    prepare_decoded, prepare_with,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -98,7 +100,7 @@ async fn input_bytes(input: JsValue) -> Result<Vec<u8>, Error> {
     ))
 }
 
-#[wasm_bindgen(module = "/src/wasm/model.js")]
+#[wasm_bindgen(module = "/src/wasm/assets.js")]
 extern "C" {
     /// The package's full-range network (or the one at `url`), as a Uint8Array.
     #[wasm_bindgen(js_name = fetchModel)]
@@ -297,8 +299,13 @@ impl FaceBridge {
                     limits
                 };
                 let bytes = input_bytes(input).await?;
+                // PNG and WebP: decoded by the formats wasm first (src/wasm/formats.rs).
+                let decoded = formats::predecode(&bytes, &limits).await?;
                 inner.ensure_for(&detect).await?;
-                detect_photo(&inner.detector, &bytes, role, &detect, &limits)
+                match decoded {
+                    Some(d) => detect_decoded(&inner.detector, &d, role, &detect),
+                    None => detect_photo(&inner.detector, &bytes, role, &detect, &limits),
+                }
             };
             run.await.map(|r| to_js(&r)).map_err(to_js_error)
         })
@@ -386,8 +393,12 @@ impl FaceBridge {
                     opts.limits = inner.limits;
                 }
                 let bytes = input_bytes(input).await?;
+                let decoded = formats::predecode(&bytes, &opts.limits).await?;
                 inner.ensure_for(&opts.detect_options()).await?;
-                prepare_with(&inner.detector, &bytes, &opts)
+                match decoded {
+                    Some(d) => prepare_decoded(&inner.detector, d, &opts),
+                    None => prepare_with(&inner.detector, &bytes, &opts),
+                }
             };
             match run.await {
                 Ok(p) => {

@@ -297,3 +297,19 @@ pub const CARD_CORNERS: [[f32; 2]; 4] = [
     [546.0, 372.0],
     [102.0, 384.0],
 ];
+
+/// CRC-32 (PNG chunks, IEEE polynomial), for tests that write PNG chunks.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -47,6 +47,23 @@ test("prepare from a File in Chromium matches native", async () => {
   assertSamePrepared(got, expected.selfiePrepare.report, 2_000_000, "chromium selfie");
 });
 
+test("PNG and WebP in Chromium: the formats wasm fetched on the first one only, same results as native", async () => {
+  const got = await page.evaluate(async (names) => {
+    const fetched = () => performance.getEntriesByType("resource").filter((r) => r.name.endsWith("/facebridge_formats_bg.wasm")).length;
+    const before = fetched();
+    const reports = {};
+    for (const n of names) reports[n] = await fb.detect(await fetchBytes(`/tests/fixtures/generated/${n}`), { role: "selfie" });
+    return { before, after: fetched(), reports };
+  }, Object.keys(expected.others.reports));
+  // The JPEG tests before this one did not fetch it.
+  assert.equal(got.before, 0);
+  assert.equal(got.after, 1);
+  for (const [name, report] of Object.entries(expected.others.reports)) {
+    assertSameFaces(got.reports[name], report, `chromium ${name}`);
+    assert.deepEqual(got.reports[name].source, report.source, name);
+  }
+});
+
 test("errors reach the page with their code", async () => {
   const code = await page.evaluate(async () => {
     try { await fb.prepare(new Uint8Array([1, 2, 3]), {}); return "resolved"; } catch (e) { return e.code; }

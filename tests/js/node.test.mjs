@@ -30,6 +30,38 @@ test("prepare for Valify (2 MB as base64) matches native", async () => {
   assert.deepEqual(got.report.gate, []);
 });
 
+test("PNG and WebP: decoded by the package's formats wasm, same faces, orientation and prepared image as native", async () => {
+  for (const [name, report] of Object.entries(expected.others.reports)) {
+    const got = await fb.detect(gen(name), expected.others.options);
+    assertSameFaces(got, report, name);
+    assert.deepEqual(got.source, report.source, name);
+  }
+  const got = await fb.prepare(gen("selfie.png"), expected.selfiePngPrepare.options);
+  assertSamePrepared(got, expected.selfiePngPrepare.report, 2_000_000, "selfie.png");
+});
+
+test("PNG and WebP refusals keep their codes through the formats wasm", async () => {
+  const { pngOfZeros } = await import("./hostile.mjs");
+  const truncated = gen("selfie.png").slice(0, 5000);
+  const cases = [
+    // The header's size, refused before any pixel buffer (64 MP over 40).
+    [pngOfZeros(8000, 8000), {}, "IMAGE_TOO_LARGE", /8000×8000/],
+    [gen("selfie.webp"), { limits: { maxPixels: 100_000 } }, "IMAGE_TOO_LARGE", /556×733/],
+    // 16-bit RGBA: 8 + 3 + 4 bytes a pixel, 60 MB, against a 50 MB allocation limit.
+    [pngOfZeros(2000, 2000, { bitDepth: 16, colorType: 6 }), { limits: { maxAlloc: 50_000_000 } }, "IMAGE_TOO_LARGE", /./],
+    [truncated, {}, "IMAGE_UNREADABLE", /./],
+  ];
+  for (const [bytes, options, code, words] of cases) {
+    await assert.rejects(fb.detect(bytes, { role: "selfie", ...options }), (e) => {
+      assert.equal(e.code, code, e.message);
+      assert.match(e.message, words);
+      return true;
+    });
+  }
+  // The next file decodes in a fresh instance: nothing is left of the refusals.
+  assertSameFaces(await fb.detect(gen("selfie.png"), expected.others.options), expected.others.reports["selfie.png"], "after");
+});
+
 test("the full-range model: fetched from the package on first use, checked, shared", async () => {
   // The wasm embeds the short-range network only.
   const rgb = new Uint8Array(64 * 48 * 4).fill(128);

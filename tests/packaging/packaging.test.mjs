@@ -91,6 +91,10 @@ test("Node: `import { FaceBridge } from \"facebridge\"` detects with no setup", 
   const full = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
     [fixture("sample1.jpg"), JSON.stringify(expected.sample1.options)]);
   assertSameFaces(full, expected.sample1.report, "Node, sample1 (full range)");
+  // PNG: the formats wasm read from the installed package on first use.
+  const png = run("node.mjs", readFileSync(join(app, "node.mjs"), "utf8"),
+    [fixture("selfie.png"), JSON.stringify(expected.others.options)]);
+  assertSameFaces(png, expected.others.reports["selfie.png"], "Node, selfie.png");
 });
 
 test("facebridge/words: the guidance catalog, in the page's language", () => {
@@ -158,6 +162,13 @@ test("a Worker: bundled by `wrangler deploy --dry-run`, run in workerd", async (
     });
     assert.equal(r.status, 200, await r.clone().text());
     assertSameFaces(await r.json(), expected.selfieDetect.report, "Worker");
+    // PNG: the formats wasm imported as a module by the workerd entry.
+    const p = await mf.dispatchFetch("http://worker.test/", {
+      method: "POST", body: readFileSync(fixture("selfie.webp")),
+      headers: { "x-options": JSON.stringify(expected.others.options) },
+    });
+    assert.equal(p.status, 200, await p.clone().text());
+    assertSameFaces(await p.json(), expected.others.reports["selfie.webp"], "Worker, selfie.webp");
   } finally {
     await mf.dispose();
   }
@@ -182,6 +193,7 @@ const HTML = '<!doctype html><meta charset="utf-8"><script type="module" src="./
 async function checkPage(out, label) {
   copyFileSync(fixture("selfie.jpg"), join(out, "selfie.jpg"));
   copyFileSync(fixture("sample1.jpg"), join(out, "sample1.jpg"));
+  copyFileSync(fixture("selfie.png"), join(out, "selfie.png"));
   const { server, origin } = await serve(out);
   const browser = await launchChromium();
   try {
@@ -203,6 +215,14 @@ async function checkPage(out, label) {
       assert.deepEqual(errors, [], label);
       const want = statSync(join(installed, build === "simd" ? "facebridge_bg.wasm" : `facebridge_${build}_bg.wasm`)).size;
       assert.deepEqual(await Promise.all(wasm), [want], `${label}: one wasm fetched, the ${build} build`);
+      if (build === "relaxed") {
+        // A PNG: the formats wasm, emitted as an asset too, fetched now and only now.
+        const png = await page.evaluate((o) => window.detectUrl("/selfie.png", o), expected.others.options);
+        assertSameFaces(png, expected.others.reports["selfie.png"], `${label}, selfie.png`);
+        const formats = statSync(join(installed, "facebridge_formats_bg.wasm")).size;
+        assert.deepEqual(await Promise.all(wasm), [want, formats], `${label}: the formats wasm on the first PNG`);
+        assert.deepEqual(errors, [], label);
+      }
       await page.close();
     }
   } finally {
@@ -255,8 +275,10 @@ test("a page bundled by esbuild, in Chromium: ready on import, no init(); the no
   });
   // esbuild keeps \`new URL("facebridge_bg.wasm", import.meta.url)\` as it is
   // (Vite and webpack 5 emit the asset themselves): the wasm builds and the
-  // full-range model go beside the bundle, which is what an esbuild user does.
-  for (const f of ["facebridge_bg.wasm", "facebridge_relaxed_bg.wasm", "facebridge_nosimd_bg.wasm", "blazeface_back_256.fbnet"]) {
+  // full-range model and the PNG/WebP decoder go beside the bundle, which is
+  // what an esbuild user does.
+  for (const f of ["facebridge_bg.wasm", "facebridge_relaxed_bg.wasm", "facebridge_nosimd_bg.wasm", "facebridge_formats_bg.wasm",
+    "blazeface_back_256.fbnet"]) {
     copyFileSync(join(installed, f), join(out, f));
   }
   writeFileSync(join(out, "index.html"), HTML);
