@@ -350,7 +350,7 @@ fn other_dimensions(
     limits: &Limits,
 ) -> Result<(u32, u32), ImageError> {
     facebridge_formats::dimensions(bytes, formats_kind(format)?, limits.max_alloc)
-        .map_err(|e| from_formats_error(e, None))
+        .map_err(|e| from_formats_error(e, None, limits))
 }
 
 #[cfg(feature = "png-webp")]
@@ -369,17 +369,25 @@ fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
             }
         },
     )
-    .map_err(|e| from_formats_error(e, refused.take()))?;
+    .map_err(|e| from_formats_error(e, refused.take(), limits))?;
     from_pixels(px.rgb, format, px.orientation, px.width, px.height)
 }
 
 /// `refused`: what the size check said, when it refused.
 #[cfg(feature = "png-webp")]
-fn from_formats_error(e: facebridge_formats::Error, refused: Option<ImageError>) -> ImageError {
+fn from_formats_error(
+    e: facebridge_formats::Error,
+    refused: Option<ImageError>,
+    limits: &Limits,
+) -> ImageError {
     use facebridge_formats::Error as E;
+    // The decoder's own buffers are held to `max_alloc` too (image's limits).
+    let over = ImageError::AllocationLimit {
+        limit_bytes: limits.max_alloc,
+    };
     match e {
-        E::Refused => refused.unwrap_or(ImageError::AllocationLimit { limit_bytes: 0 }),
-        E::Limits => ImageError::AllocationLimit { limit_bytes: 0 },
+        E::Refused => refused.unwrap_or(over),
+        E::Limits => over,
         E::Unsupported(what) => ImageError::UnsupportedFormat { what },
         E::Decoding(e) => ImageError::decoding(e),
     }
@@ -460,7 +468,9 @@ pub fn decode_external(
                 limit_bytes: limits.max_alloc,
             })
         }
-        External::Limits => Err(ImageError::AllocationLimit { limit_bytes: 0 }),
+        External::Limits => Err(ImageError::AllocationLimit {
+            limit_bytes: limits.max_alloc,
+        }),
         External::Unsupported(what) => Err(ImageError::UnsupportedFormat { what }),
         External::Unreadable(reason) => Err(ImageError::unreadable(reason)),
     }

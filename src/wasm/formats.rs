@@ -53,9 +53,18 @@ mod outside {
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| String::from(e.message()))
                 .unwrap_or_else(|| "it could not be loaded".into());
+            if e.is_instance_of::<js_sys::WebAssembly::RuntimeError>() {
+                // A trap inside the decoder: out of memory (or a bug). The
+                // instance is gone with it; the next file gets a fresh one.
+                return ImageError::unreadable(format!(
+                    "the {} decoder stopped ({why}): out of memory for this file?",
+                    format.mime()
+                ));
+            }
+            // Not fetched or not compiled: the next PNG or WebP tries again.
             ImageError::UnsupportedFormat {
                 what: format!(
-                    "{}: the package's decoder for it (facebridge_formats_bg.wasm) failed ({why})",
+                    "{}: the package's decoder for it (facebridge_formats_bg.wasm) could not be loaded ({why})",
                     format.mime()
                 ),
             }

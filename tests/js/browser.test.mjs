@@ -64,6 +64,31 @@ test("PNG and WebP in Chromium: the formats wasm fetched on the first one only, 
   }
 });
 
+test("a PNG while the formats wasm cannot be fetched: UNSUPPORTED_FORMAT saying why, then a retry that works", async () => {
+  const p = await blankPage(browser, origin, offLoopback);
+  try {
+    await p.route("**/facebridge_formats_bg.wasm", (r) => r.fulfill({ status: 503, body: "down" }));
+    const run = () => p.evaluate(async () => {
+      const m = await import("/pkg/facebridge.js");
+      await m.default();
+      const bytes = new Uint8Array(await (await fetch("/tests/fixtures/generated/selfie.png")).arrayBuffer());
+      try {
+        const r = await new m.FaceBridge().detect(bytes, { role: "selfie" });
+        return { faces: r.faces.length, format: r.source.format };
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      }
+    });
+    const failed = await run();
+    assert.equal(failed.code, "UNSUPPORTED_FORMAT", JSON.stringify(failed));
+    assert.match(failed.message, /facebridge_formats_bg\.wasm.*HTTP 503/);
+    await p.unroute("**/facebridge_formats_bg.wasm");
+    assert.deepEqual(await run(), { faces: 1, format: "png" });
+  } finally {
+    await p.close();
+  }
+});
+
 test("errors reach the page with their code", async () => {
   const code = await page.evaluate(async () => {
     try { await fb.prepare(new Uint8Array([1, 2, 3]), {}); return "resolved"; } catch (e) { return e.code; }
