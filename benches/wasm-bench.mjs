@@ -19,6 +19,25 @@ export async function time(runs, f, warmups = 1) {
   return stats(v);
 }
 
+/**
+ * Times several functions in turns (f0, f1, …, f0, f1, …) after `warmups`
+ * turns: each run of one sits between runs of the others, so all see the
+ * engine in the same state (tier-up, caches) and ratios between them hold
+ * up. One stats object per function.
+ */
+export async function timeInTurns(runs, fs, warmups = 1) {
+  for (let i = 0; i < warmups; i++) for (const f of fs) await f();
+  const v = fs.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, f] of fs.entries()) {
+      const t = performance.now();
+      await f();
+      v[k].push(performance.now() - t);
+    }
+  }
+  return v.map(stats);
+}
+
 export async function runWasmBench(env) {
   const r = {};
   const rgb = await env.bytes("frame-640x480.rgb");
