@@ -69,9 +69,9 @@ fn main() {
     // selfie's pixels as an RGB PNG, a lossless WebP, and a PNG stored
     // turned with an eXIf chunk (orientation 6) that turns it back.
     let pixels = decode_full(&selfie).image;
-    let png = png_bytes(&pixels, None);
-    let webp = webp_bytes(&pixels);
-    let png_rot6 = png_bytes(&store_for_orientation(&pixels, 6), Some(6));
+    let png = png_bytes(&pixels.clone().into());
+    let webp = encoded(&pixels.clone().into(), ::image::ImageFormat::WebP);
+    let png_rot6 = with_png_orientation(png_bytes(&store_for_orientation(&pixels, 6).into()), 6);
     let mut others = serde_json::Map::new();
     for (name, bytes) in [
         ("selfie.png", &png),
@@ -104,30 +104,19 @@ fn main() {
     .unwrap();
 }
 
-/// `img` as an RGB PNG, with an eXIf chunk holding `orientation` when given
-/// (after IHDR, as the PNG spec allows).
-fn png_bytes(img: &RgbImage, orientation: Option<u16>) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ::image::ImageFormat::Png).unwrap();
-    let mut png = out.into_inner();
-    if let Some(o) = orientation {
-        let exif = facebridge::image::exif_with_orientation(o, true);
-        let data = exif.strip_prefix(b"Exif\0\0").unwrap();
-        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
-        chunk.extend_from_slice(b"eXIf");
-        chunk.extend_from_slice(data);
-        let crc = crc32(&chunk[4..]);
-        chunk.extend_from_slice(&crc.to_be_bytes());
-        // 8 bytes of signature, then IHDR: 4 length + 4 type + 13 data + 4 CRC.
-        png.splice(33..33, chunk);
-    }
+/// `png` with an eXIf chunk holding `orientation`, after IHDR (as the PNG
+/// spec allows).
+fn with_png_orientation(mut png: Vec<u8>, orientation: u16) -> Vec<u8> {
+    let exif = facebridge::image::exif_with_orientation(orientation, true);
+    let data = exif.strip_prefix(b"Exif\0\0").unwrap();
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"eXIf");
+    chunk.extend_from_slice(data);
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    // 8 bytes of signature, then IHDR: 4 length + 4 type + 13 data + 4 CRC.
+    png.splice(33..33, chunk);
     png
-}
-
-fn webp_bytes(img: &RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ::image::ImageFormat::WebP).unwrap();
-    out.into_inner()
 }
 
 /// Fake-camera clips for the capture tests (Chromium's

@@ -418,12 +418,6 @@ fn rotate_about_centre(img: &RgbImage, degrees: f32) -> RgbImage {
 
 // ── Hostile input: a typed error, never a panic ─────────────────────────────
 
-fn png_bytes(img: &::image::DynamicImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ::image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// A PNG whose IHDR claims `w`×`h`, with a valid CRC.
 fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     let mut p = png_bytes(&::image::DynamicImage::new_rgb8(8, 8));

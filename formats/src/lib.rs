@@ -137,9 +137,9 @@ fn from_image(e: image::ImageError) -> Error {
 }
 
 /// The wasm's exports, for the browser package's loader (src/wasm/assets.js
-/// in facebridge). One decode at a time: the loader copies the file into the
-/// input buffer, calls [`abi::fb_decode`], reads the result through the
-/// getters and copies the pixels out before the next call.
+/// in facebridge). One decode per instance: the loader copies the file into
+/// the input buffer, calls [`abi::fb_decode`], reads the result through the
+/// getters and copies the pixels out; the instance, and its memory, then go.
 #[cfg(target_arch = "wasm32")]
 pub mod abi {
     use std::cell::RefCell;
@@ -274,15 +274,6 @@ pub mod abi {
     #[unsafe(no_mangle)]
     pub extern "C" fn fb_message_len() -> u32 {
         with(|s| s.message.len() as u32)
-    }
-
-    /// Frees the result once it has been copied out.
-    #[unsafe(no_mangle)]
-    pub extern "C" fn fb_release() {
-        with(|s| {
-            s.output = Vec::new();
-            s.message = String::new();
-        })
     }
 }
 

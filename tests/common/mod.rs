@@ -313,3 +313,14 @@ pub fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// `img` written as `format` by image's own encoders (PNG, lossless WebP).
+pub fn encoded(img: &::image::DynamicImage, format: ::image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+pub fn png_bytes(img: &::image::DynamicImage) -> Vec<u8> {
+    encoded(img, ::image::ImageFormat::Png)
+}
