@@ -1,10 +1,12 @@
 // The camera-frame path alone, in several fresh pages: the anchors page's
-// `cameraFrame` for ours (detectPixels on pixels already read, detectFrame
-// on a VideoFrame, drawImage + getImageData + detectPixels), the three in
-// turns within each page. One line per page: the medians and frame ÷ alone.
-// Then, in one more page, the frame path's parts in turns: VideoFrame.copyTo
-// into RGBA (what detectFrame asks for), in the frame's own layout, and into
-// BGRA, next to detectPixels and detectFrame.
+// `cameraFrame` for ours (detectPixels on pixels already read; detectFrame on
+// a VideoFrame made from an ImageBitmap and on the same picture as a
+// webcam's I420 frame; drawImage + getImageData + detectPixels), the paths
+// in turns within each page. One line per page: the medians and frame ÷
+// alone. Then, in one more page, the frame path's parts in turns:
+// VideoFrame.copyTo into RGBA (what detectFrame asked for before it read
+// frames in place) and in the frame's own layout, for both frames, next to
+// detectPixels and detectFrame.
 // Needs pkg/ and bench-out/anchors/frame-640x480.jpg (scripts/bench-anchors.sh).
 //
 //   node benches/frame-path.mjs [pages=6] [runs per path=40]
@@ -18,14 +20,14 @@ const spec = { frame: "/bench-out/anchors/frame-640x480.jpg", runs: Number(proce
 const { server, origin } = await serve(root);
 const browser = await launchChromium();
 try {
-  console.log("| page | detection alone | frame path | frame ÷ alone | via a canvas |\n|---|---|---|---|---|");
+  console.log("| page | detection alone | frame path (bitmap frame) | ÷ alone | frame path (webcam I420) | ÷ alone | via a canvas |\n|---|---|---|---|---|---|---|");
   for (let i = 1; i <= pages; i++) {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await page.goto(`${origin}/tests/js/blank.html`);
     const r = await page.evaluate(async (spec) => (await import("/benches/anchors-page.mjs")).cameraFrame(spec, "facebridge"), spec);
-    const [a, f, c] = [r.detectionAlone.median, r.detectFrame.median, r.viaCanvas.median];
-    console.log(`| ${i} | ${a.toFixed(1)} | ${f.toFixed(1)} | ${(f / a).toFixed(2)}× | ${c.toFixed(1)} |`);
+    const [a, f, y, c] = [r.detectionAlone.median, r.detectFrame.median, r.detectWebcamFrame.median, r.viaCanvas.median];
+    console.log(`| ${i} | ${a.toFixed(1)} | ${f.toFixed(1)} | ${(f / a).toFixed(2)}× | ${y.toFixed(1)} | ${(y / a).toFixed(2)}× | ${c.toFixed(1)} |`);
     await ctx.close();
   }
   const ctx = await browser.newContext();
@@ -33,6 +35,7 @@ try {
   await page.goto(`${origin}/tests/js/blank.html`);
   const parts = await page.evaluate(async (src) => {
     const { timeInTurns } = await import("/benches/wasm-bench.mjs");
+    const { webcamFrame } = await import("/benches/anchors-page.mjs");
     const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
     const bmp = await createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
     const frame = new VideoFrame(bmp, { timestamp: 0 });
@@ -41,17 +44,20 @@ try {
     const opts = { role: "selfie" };
     const [w, h] = [frame.displayWidth, frame.displayHeight];
     const rgba = new Uint8Array(w * h * 4);
-    const copy = (format) => frame.copyTo(rgba, { rect: frame.visibleRect, ...(format ? { format } : {}), layout: [{ offset: 0, stride: w * 4 }] });
-    await copy("RGBA");
-    const [pixels, framePath, toRgba, own, toBgra] = await timeInTurns(60, [
-      () => fb.detectPixels(rgba, w, h, opts), () => fb.detectFrame(frame, opts),
-      () => copy("RGBA"), () => copy(null), () => copy("BGRA"),
+    const own = new Uint8Array(w * h * 4);
+    const toRgba = (f) => f.copyTo(rgba, { rect: f.visibleRect, format: "RGBA", layout: [{ offset: 0, stride: w * 4 }] });
+    await toRgba(frame);
+    const webcam = webcamFrame(rgba, w, h);
+    const t = await timeInTurns(60, [
+      () => fb.detectPixels(rgba, w, h, opts), () => fb.detectFrame(frame, opts), () => fb.detectFrame(webcam, opts),
+      () => toRgba(frame), () => frame.copyTo(own), () => toRgba(webcam), () => webcam.copyTo(own),
     ], 5);
-    return { format: frame.format, pixels: pixels.median, framePath: framePath.median, toRgba: toRgba.median, own: own.median, toBgra: toBgra.median };
+    const m = t.map((x) => x.median.toFixed(1));
+    return `detectPixels ${m[0]}, detectFrame ${m[1]} (${frame.format} frame), ${m[2]} (${webcam.format}); ` +
+      `copyTo of the ${frame.format} frame into RGBA ${m[3]}, in its own layout ${m[4]}; of the ${webcam.format} frame into RGBA ${m[5]}, in its own layout ${m[6]}`;
   }, spec.frame);
   await ctx.close();
-  console.log(`\nThe parts, in turns in one page (medians of 60, ms): detectPixels ${parts.pixels.toFixed(1)}, detectFrame ${parts.framePath.toFixed(1)}; ` +
-    `copyTo of this ${parts.format} frame into RGBA ${parts.toRgba.toFixed(1)}, in its own layout ${parts.own.toFixed(1)}, into BGRA ${parts.toBgra.toFixed(1)}`);
+  console.log(`\nThe parts, in turns in one page (medians of 60, ms): ${parts}`);
 } finally {
   await browser.close();
   server.close();

@@ -11,7 +11,7 @@ mod common;
 
 use common::*;
 use facebridge::detect::{self, DetectOptions, ModelKind, TileMode};
-use facebridge::image::{Limits, RgbImage};
+use facebridge::image::{Limits, RgbImage, YuvColor, YuvMatrix, i420_from_rgb};
 use facebridge::prepare::{PrepareOptions, detect_photo, prepare};
 use facebridge::quality::Role;
 use serde_json::json;
@@ -179,6 +179,21 @@ fn write_camera_clips(dir: &std::path::Path, wall: &RgbImage) {
     let card = id_card();
     let held = card_scene(W, H, CARD_CORNERS, &card, false);
     let glare = card_scene(W, H, CARD_CORNERS, &card, true);
+    // The good frame as the raw planes of a VideoFrame (Chromium's tests of
+    // detectFrame in each layout): I420 as a webcam gives it, and in BT.709
+    // full range.
+    for (name, color) in [
+        ("camera-selfie.i420", BT601_STUDIO),
+        (
+            "camera-selfie-709-full.i420",
+            YuvColor {
+                matrix: YuvMatrix::Bt709,
+                full_range: true,
+            },
+        ),
+    ] {
+        std::fs::write(dir.join(name), i420_from_rgb(&good, color).0).unwrap();
+    }
     for (name, frames, fps) in [
         ("camera-card.y4m", vec![held], 30),
         ("camera-card-glare.y4m", vec![glare], 30),
@@ -191,38 +206,20 @@ fn write_camera_clips(dir: &std::path::Path, wall: &RgbImage) {
     }
 }
 
+/// What Chromium's fake camera reads a y4m file as, and assumes of a frame
+/// that says nothing of its colour.
+const BT601_STUDIO: YuvColor = YuvColor {
+    matrix: YuvMatrix::Bt601,
+    full_range: false,
+};
+
 /// A YUV4MPEG2 file (4:2:0, BT.601 studio range, as Chromium's fake camera reads it).
 fn y4m(frames: &[RgbImage], fps: u32) -> Vec<u8> {
     let (w, h) = frames[0].dimensions();
     let mut out = format!("YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n").into_bytes();
     for img in frames {
         out.extend_from_slice(b"FRAME\n");
-        let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(f32::from);
-        for y in 0..h {
-            for x in 0..w {
-                let [r, g, b] = px(x, y);
-                out.push((16.0 + 0.257 * r + 0.504 * g + 0.098 * b).round() as u8);
-            }
-        }
-        // Chroma from the mean of each 2×2 block.
-        let mut u = Vec::new();
-        let mut v = Vec::new();
-        for y in (0..h).step_by(2) {
-            for x in (0..w).step_by(2) {
-                let mut m = [0f32; 3];
-                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                    let p = px((x + dx).min(w - 1), (y + dy).min(h - 1));
-                    for c in 0..3 {
-                        m[c] += p[c] / 4.0;
-                    }
-                }
-                let [r, g, b] = m;
-                u.push((128.0 - 0.148 * r - 0.291 * g + 0.439 * b).round() as u8);
-                v.push((128.0 + 0.439 * r - 0.368 * g - 0.071 * b).round() as u8);
-            }
-        }
-        out.extend_from_slice(&u);
-        out.extend_from_slice(&v);
+        out.extend_from_slice(&i420_from_rgb(img, BT601_STUDIO).0);
     }
     out
 }

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode prepare budget fbnet tokens edge_body responses)
+[ ${#targets[@]} -gt 0 ] || targets=(decode prepare budget fbnet tokens edge_body responses frames)
 
 rustup toolchain list | grep -q '^nightly' || {
   echo "fuzz: the nightly toolchain is missing (rustup toolchain install nightly)" >&2
@@ -39,7 +39,7 @@ export CARGO_TARGET_DIR="${FB_FUZZ_TARGET_DIR:-$HOME/.cache/facebridge/fuzz-targ
 # ── Seeds ─────────────────────────────────────────────────────────────────
 seeds=fuzz-out/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{decode,prepare,budget,fbnet,tokens,edge_body,responses} fuzz-out/corpus
+mkdir -p "$seeds"/{decode,prepare,budget,fbnet,tokens,edge_body,responses,frames} fuzz-out/corpus
 for f in selfie-a.jpg card-a.jpg wall.jpg; do
   cp "tests/fixtures/generated/$f" "$seeds/decode/"
   cp "tests/fixtures/generated/$f" "$seeds/prepare/"
@@ -91,18 +91,33 @@ for i, head in enumerate([bytes([0x30, 1, 0xF0, 4, 0x40, 0x9C, 0, 92, 60]),
     open(f"{seeds}/budget/{i}", "wb").write(head + hashlib.sha256(bytes([i])).digest() * 40)
 for i, a in enumerate(answers):
     open(f"{seeds}/responses/{i}", "wb").write(bytes([100, 0, 0]) + json.dumps(a).encode())
+# The frames target: a 20-byte head (width, height, format and colour, the
+# buffer's length / 8, three planes' offset / 4 and stride), then bytes that
+# tile the buffer. A 64×48 frame in each layout, the planes packed.
+import struct
+w, h = 64, 48
+y, c = w * h, (w // 2) * (h // 2)
+for i, (fmt, length, planes) in enumerate([
+    (0, 4 * y, [(0, 0), (0, 0), (0, 0)]),
+    (1, 4 * y, [(0, 0), (0, 0), (0, 0)]),
+    (2, y + 2 * c, [(0, w), (y, w // 2), (y + c, w // 2)]),
+    (3 | 4 | 8, y + 2 * c, [(0, w), (y, w), (0, 0)]),
+]):
+    head = struct.pack("<HHBBH", w - 1, h - 1, fmt, 0, length // 8)
+    head += b"".join(struct.pack("<HH", o // 4, s) for o, s in planes)
+    open(f"{seeds}/frames/{i}", "wb").write(head + hashlib.sha256(bytes([i])).digest() * 30)
 PY
 
 # ── Runs ──────────────────────────────────────────────────────────────────
 # Per target: the largest input, and the most one allocation and the whole
 # process may take (the decode targets run under 64 MiB limits; ASan doubles
 # what the process holds).
-declare -A max_len=([decode]=400000 [prepare]=400000 [budget]=65536 [fbnet]=400000 [tokens]=8192 [edge_body]=200000 [responses]=16384)
-declare -A malloc_mb=([decode]=160 [prepare]=160 [budget]=64 [fbnet]=160 [tokens]=32 [edge_body]=96 [responses]=64)
+declare -A max_len=([decode]=400000 [prepare]=400000 [budget]=65536 [fbnet]=400000 [tokens]=8192 [edge_body]=200000 [responses]=16384 [frames]=4096)
+declare -A malloc_mb=([decode]=160 [prepare]=160 [budget]=64 [fbnet]=160 [tokens]=32 [edge_body]=96 [responses]=64 [frames]=64)
 # Seconds an input may take under ASan before it is a finding. `prepare` runs
 # decode, both detectors and the budget search: ASan makes that about 8× the
 # native time (a 556×733 JPEG: 0.2 s natively, 1.65 s here), so 3 s.
-declare -A slow_s=([decode]=1 [prepare]=3 [budget]=3 [fbnet]=1 [tokens]=1 [edge_body]=1 [responses]=1)
+declare -A slow_s=([decode]=1 [prepare]=3 [budget]=3 [fbnet]=1 [tokens]=1 [edge_body]=1 [responses]=1 [frames]=1)
 
 cargo +nightly fuzz build --fuzz-dir fuzz -O 2>&1 | tail -1
 # Leaks a native decoder's worker threads report at the check (fuzz/lsan.supp).

@@ -346,18 +346,10 @@ fn face_stats(img: &ImageView, b: &Rect) -> (f32, f32, f32, f32) {
         return (0.0, 0.0, 0.0, 0.0);
     }
     let (x, y, w, h) = (x as usize, y as usize, w as usize, h as usize);
-    let bpp = img.bytes_per_pixel();
-    let stride = img.width() as usize * bpp;
-    let raw = img.as_raw();
     let mut plane = vec![0f32; w * h];
     let (mut sum, mut dark, mut bright) = (0.0f64, 0usize, 0usize);
     for (r, out) in plane.chunks_exact_mut(w).enumerate() {
-        let src = &raw[(y + r) * stride + x * bpp..][..w * bpp];
-        if bpp == 4 {
-            luma_row::<4>(src, out);
-        } else {
-            luma_row::<3>(src, out);
-        }
+        img.luma_row(x, y + r, out);
         // Four lanes, so the compiler can keep them in one vector.
         let (mut s, mut d, mut b) = ([0f32; 4], [0u32; 4], [0u32; 4]);
         let mut quads = out.chunks_exact(4);
@@ -389,14 +381,6 @@ fn face_stats(img: &ImageView, b: &Rect) -> (f32, f32, f32, f32) {
         dark as f32 / n,
         bright as f32 / n,
     )
-}
-
-/// The luma of `BPP`-byte pixels (RGB or RGBA), a pixel size the compiler knows.
-#[inline(always)]
-fn luma_row<const BPP: usize>(src: &[u8], out: &mut [f32]) {
-    for (o, p) in out.iter_mut().zip(src.chunks_exact(BPP)) {
-        *o = luma(p);
-    }
 }
 
 /// Variance of the 4-neighbour Laplacian of the luma.

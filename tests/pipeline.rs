@@ -94,6 +94,14 @@ fn reduced_scale_decode_finds_the_same_faces() {
     }
 }
 
+/// A camera frame's report, as `detectPixels` makes it.
+fn detect_frame(
+    img: image::ImageView,
+    opts: &DetectOptions,
+) -> facebridge::prepare::DetectionReport {
+    facebridge::prepare::detect_image(detect::shared(), img, 1.0, None, Role::Selfie, opts).unwrap()
+}
+
 #[test]
 fn rgba_frames_read_in_place_give_the_rgb_result() {
     // A camera frame's RGBA is read in place (no RGB copy): the same faces,
@@ -111,20 +119,64 @@ fn rgba_frames_read_in_place_give_the_rgb_result() {
                 model,
                 ..Default::default()
             };
-            let run = |img: image::ImageView| {
-                facebridge::prepare::detect_image(
-                    detect::shared(),
-                    img,
-                    1.0,
-                    None,
-                    Role::Selfie,
-                    &opts,
-                )
-                .unwrap()
-            };
-            let (a, b) = (run((&rgb).into()), run(view));
+            let (a, b) = (
+                detect_frame((&rgb).into(), &opts),
+                detect_frame(view, &opts),
+            );
             assert!(!a.faces.is_empty(), "{name} {model:?}");
             assert_eq!(a, b, "{name} {model:?}");
+        }
+    }
+}
+
+#[test]
+fn yuv_frames_read_in_place_give_their_rgb_result() {
+    // A webcam's I420 (or a phone's NV12) frame is read in its own layout:
+    // the faces and the gate's figures are those of the frame's RGB as the
+    // browser would convert it, to the rounding of one resize.
+    use image::{YuvColor, YuvMatrix};
+    for name in ["sample1.jpg", "sample4.jpg"] {
+        let rgb = decode_full(&photo(name)).image;
+        let (w, h) = rgb.dimensions();
+        for color in [
+            YuvColor {
+                matrix: YuvMatrix::Bt601,
+                full_range: false,
+            },
+            YuvColor {
+                matrix: YuvMatrix::Bt709,
+                full_range: true,
+            },
+        ] {
+            let (data, planes) = image::i420_from_rgb(&rgb, color);
+            let view = image::ImageView::i420(&data, w, h, planes, color).unwrap();
+            let converted = view.to_rgb();
+            let opts = DetectOptions::default();
+            let (a, b) = (
+                detect_frame((&converted).into(), &opts),
+                detect_frame(view, &opts),
+            );
+            assert!(!a.faces.is_empty(), "{name}");
+            assert_eq!(a.faces.len(), b.faces.len(), "{name} {color:?}");
+            for (fa, fb) in a.faces.iter().zip(&b.faces) {
+                assert!(
+                    fa.bbox.iou(&fb.bbox) > 0.98,
+                    "{name} {color:?}: {fa:?} {fb:?}"
+                );
+                assert!((fa.score - fb.score).abs() < 0.01, "{name} {color:?}");
+            }
+            let (qa, qb) = (a.quality.primary.unwrap(), b.quality.primary.unwrap());
+            assert!(
+                (qa.mean_luma - qb.mean_luma).abs() < 0.5,
+                "{name} {color:?}"
+            );
+            assert!(
+                (qa.sharpness / qb.sharpness - 1.0).abs() < 0.05,
+                "{name} {color:?}"
+            );
+            assert_eq!(a.gate, b.gate, "{name} {color:?}");
+            // And the conversion is the photo's, within chroma subsampling.
+            assert!(mean_abs_diff(&converted, &rgb) < 3.0, "{name} {color:?}");
         }
     }
 }

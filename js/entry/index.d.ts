@@ -25,9 +25,11 @@ declare module "./facebridge.js" {
   interface FaceBridge {
     /**
      * Detects faces in one camera frame and runs the quality gate (without
-     * refusing): `detectPixels` on the frame's pixels, read the cheapest way
-     * this engine has (`VideoFrame.copyTo` into a buffer reused frame to
-     * frame; a canvas where that is missing). Not in `facebridge/manual`.
+     * refusing), as `detectPixels` would on the frame's RGBA. A frame in
+     * I420, NV12, RGBA or BGRA (what cameras give) is copied in that layout
+     * into a buffer reused frame to frame and read in place; other frames
+     * through `VideoFrame.copyTo` RGBA, or a canvas where that is missing.
+     * Not in `facebridge/manual`.
      */
     detectFrame(source: FrameSource, options?: DetectOptions): Promise<DetectionReport>;
     /**

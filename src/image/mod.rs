@@ -10,6 +10,7 @@ mod decode;
 mod encode;
 mod exif;
 mod resize;
+mod view;
 
 pub use decode::{DecodeTarget, Decoded, External, Format, Probe, decode, decode_external, probe};
 pub use encode::{Budget, Encoded, encode_jpeg, encode_to_budget};
@@ -17,6 +18,7 @@ pub use encode::{Budget, Encoded, encode_jpeg, encode_to_budget};
 pub use exif::exif_with_orientation;
 pub use exif::orientation_from_exif;
 pub use resize::{Filter, crop, resize_plane, resize_region, resize_region_rgb, resize_rgb};
+pub use view::{ImageView, YuvColor, YuvMatrix, i420_from_rgb};
 
 use serde::{Deserialize, Serialize};
 
@@ -92,60 +94,6 @@ impl Rect {
         let x1 = self.right().ceil().clamp(0.0, width as f32) as u32;
         let y1 = self.bottom().ceil().clamp(0.0, height as f32) as u32;
         (x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0))
-    }
-}
-
-/// Borrowed 8-bit pixels, rows top to bottom with no padding: RGB (3 bytes
-/// a pixel) or RGBA (4, the alpha ignored). Detection and the quality report
-/// read a camera frame's RGBA through this in place, with no RGB copy of it.
-#[derive(Debug, Clone, Copy)]
-pub struct ImageView<'a> {
-    raw: &'a [u8],
-    width: u32,
-    height: u32,
-    bpp: usize,
-}
-
-impl<'a> ImageView<'a> {
-    /// RGBA pixels, `width × height × 4` bytes (anything else is refused).
-    pub fn rgba(raw: &'a [u8], width: u32, height: u32) -> Option<Self> {
-        let n = (width as usize)
-            .checked_mul(height as usize)?
-            .checked_mul(4)?;
-        (raw.len() == n).then_some(ImageView {
-            raw,
-            width,
-            height,
-            bpp: 4,
-        })
-    }
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-    pub fn height(&self) -> u32 {
-        self.height
-    }
-    pub fn dimensions(&self) -> (u32, u32) {
-        (self.width, self.height)
-    }
-    /// Bytes a pixel: 3 or 4.
-    pub fn bytes_per_pixel(&self) -> usize {
-        self.bpp
-    }
-    /// All the pixels' bytes, row after row.
-    pub fn as_raw(&self) -> &'a [u8] {
-        self.raw
-    }
-}
-
-impl<'a> From<&'a RgbImage> for ImageView<'a> {
-    fn from(img: &'a RgbImage) -> Self {
-        ImageView {
-            raw: img.as_raw(),
-            width: img.width(),
-            height: img.height(),
-            bpp: 3,
-        }
     }
 }
 

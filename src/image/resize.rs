@@ -21,6 +21,7 @@
 //! what it can. The wasm's passes are unit-tested where they run
 //! (scripts/test-wasm-units.sh).
 
+use super::view::{Pixels, Yuv420};
 use super::{ImageView, RgbImage};
 use crate::error::ImageError;
 
@@ -560,11 +561,21 @@ fn resize_in_order(
             reason: "the region is empty".into(),
         });
     }
-    if (x, y, rw, rh, w, h) == (0, 0, iw, ih, iw, ih) && src.bytes_per_pixel() == 3 {
-        return RgbImage::from_raw(iw, ih, src.as_raw().to_vec()).ok_or_else(|| {
-            ImageError::Resize {
-                reason: "the input buffer has the wrong size".into(),
-            }
+    let (raw, bpp, bgr) = match src.pixels() {
+        Pixels::Packed { raw, bpp, bgr } => (raw, bpp, bgr),
+        Pixels::Yuv(yuv) if filter == Filter::Bilinear => {
+            return sample_yuv(&yuv, (x, y, rw, rh), (iw, ih), w, h);
+        }
+        // A widened kernel reads many pixels per output: the frame as RGB
+        // first, once each.
+        Pixels::Yuv(_) => {
+            let rgb = src.to_rgb();
+            return resize_in_order((&rgb).into(), region, w, h, filter, columns_first);
+        }
+    };
+    if (x, y, rw, rh, w, h) == (0, 0, iw, ih, iw, ih) && bpp == 3 && !bgr {
+        return RgbImage::from_raw(iw, ih, raw.to_vec()).ok_or_else(|| ImageError::Resize {
+            reason: "the input buffer has the wrong size".into(),
         });
     }
     let across = Taps::new(filter, x, rw, iw, w);
@@ -575,8 +586,6 @@ fn resize_in_order(
     for i in 0..h as usize {
         y_hi = y_hi.max(down.first[i] + down.count[i]);
     }
-    let raw = src.as_raw();
-    let bpp = src.bytes_per_pixel();
     let stride_in = iw as usize * bpp;
     let stride = w as usize * 3;
     let mut dst = vec![0u8; h as usize * stride];
@@ -643,6 +652,50 @@ fn resize_in_order(
             len: stride,
         };
         all_columns(&rows, &down, &mut dst);
+    }
+    if bgr {
+        // Blue first in, red first out: on the output, which is the smaller.
+        for p in dst.chunks_exact_mut(3) {
+            p.swap(0, 2);
+        }
+    }
+    RgbImage::from_raw(w, h, dst).ok_or_else(|| ImageError::Resize {
+        reason: "the output buffer has the wrong size".into(),
+    })
+}
+
+/// [`resize_in_order`]'s bilinear samples on YUV 4:2:0: each output pixel
+/// straight from its 2×2 source pixels, each converted to RGB first (so the
+/// result is the resize of the frame's RGB, as the browser would convert
+/// it), in one rounding. The detector's letterbox reads a camera frame so.
+#[inline(never)]
+fn sample_yuv(
+    src: &Yuv420,
+    (x, y, rw, rh): (u32, u32, u32, u32),
+    (iw, ih): (u32, u32),
+    w: u32,
+    h: u32,
+) -> Result<RgbImage, ImageError> {
+    let across = Taps::new(Filter::Bilinear, x, rw, iw, w);
+    let down = Taps::new(Filter::Bilinear, y, rh, ih, h);
+    let mut dst = Vec::with_capacity(w as usize * h as usize * 3);
+    for i in 0..h as usize {
+        let (fy, ny, cy) = down.of(i);
+        for j in 0..w as usize {
+            let (fx, nx, cx) = across.of(j);
+            let mut acc = [ONE >> 1; 3];
+            for (a, &wy) in cy[..ny].iter().enumerate() {
+                for (b, &wx) in cx[..nx].iter().enumerate() {
+                    // The tap's weight, 2^14 each way, brought back to 14 bits.
+                    let k = (wy as i32 * wx as i32 + (ONE >> 1)) >> BITS;
+                    let p = src.rgb(fx + b, fy + a);
+                    for c in 0..3 {
+                        acc[c] += k * p[c] as i32;
+                    }
+                }
+            }
+            dst.extend(acc.map(|v| (v >> BITS).clamp(0, 255) as u8));
+        }
     }
     RgbImage::from_raw(w, h, dst).ok_or_else(|| ImageError::Resize {
         reason: "the output buffer has the wrong size".into(),
@@ -910,6 +963,73 @@ mod tests {
             ImageView::rgba(&rgba, u32::MAX, u32::MAX).is_none(),
             "no overflow"
         );
+    }
+
+    /// And its luma (the gate's) is its RGBA's, to the bit.
+    #[test]
+    fn bgra_resizes_as_its_rgba_does() {
+        let src = pattern(97, 61);
+        let rgba = with_alpha(&src);
+        let bgra: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[2], p[1], p[0], p[3]])
+            .collect();
+        let (a, b) = (
+            ImageView::rgba(&rgba, 97, 61).unwrap(),
+            ImageView::bgra(&bgra, 97, 61).unwrap(),
+        );
+        for f in [Filter::CatmullRom, Filter::Bilinear] {
+            for (region, w, h) in [
+                ((0, 0, 97, 61), 40, 25),
+                ((90, 50, 7, 11), 3, 5),
+                ((0, 0, 97, 61), 97, 61),
+            ] {
+                assert_eq!(
+                    resize_region(b, region, w, h, f).unwrap(),
+                    resize_region(a, region, w, h, f).unwrap()
+                );
+            }
+        }
+        let (mut la, mut lb) = (vec![0f32; 90], vec![0f32; 90]);
+        for y in 0..61 {
+            a.luma_row(7, y, &mut la);
+            b.luma_row(7, y, &mut lb);
+            assert_eq!(la, lb);
+        }
+    }
+
+    /// A YUV frame resizes as its RGB (converted by the view, pixel by
+    /// pixel) does: within the one unit of the RGB path's rounding between
+    /// its passes.
+    #[test]
+    fn yuv_resizes_as_its_rgb_does() {
+        use crate::image::{YuvColor, YuvMatrix, i420_from_rgb};
+        let color = YuvColor {
+            matrix: YuvMatrix::Bt709,
+            full_range: false,
+        };
+        let src = pattern(97, 61);
+        let (data, planes) = i420_from_rgb(&src, color);
+        let view = ImageView::i420(&data, 97, 61, planes, color).unwrap();
+        let rgb = view.to_rgb();
+        for f in [Filter::Bilinear, Filter::CatmullRom] {
+            for (region, w, h) in [
+                ((0, 0, 97, 61), 40, 25),
+                ((13, 7, 50, 40), 19, 15),
+                ((90, 50, 7, 11), 3, 5),
+                ((0, 0, 97, 61), 97, 61),
+            ] {
+                let want = resize_region(&rgb, region, w, h, f).unwrap();
+                let got = resize_region(view, region, w, h, f).unwrap();
+                let worst = got
+                    .as_raw()
+                    .iter()
+                    .zip(want.as_raw())
+                    .map(|(a, b)| (*a as i32 - *b as i32).abs())
+                    .max();
+                assert!(worst <= Some(1), "{f:?} {region:?}: {worst:?}");
+            }
+        }
     }
 
     #[test]

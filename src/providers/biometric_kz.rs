@@ -87,7 +87,7 @@ pub(super) fn parse(resp: &HttpResponse) -> Result<MatchResult, ServiceError> {
             .as_ref()
             .and_then(error_message)
             .unwrap_or_else(|| String::from_utf8_lossy(resp.body).into_owned());
-        let lower = message.to_lowercase();
+        let lower = message.to_ascii_lowercase();
         let code = ERRORS
             .iter()
             .find(|(m, _)| lower.contains(m))

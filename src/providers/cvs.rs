@@ -105,7 +105,7 @@ fn error_code(code: &str, message: &str) -> ServiceCode {
     match code {
         "1" | "2" | "6" => ServiceCode::BadRequest,
         // Code 3 is also what the service says when it finds no face.
-        "3" if message.to_lowercase().contains("face") => ServiceCode::NoFace,
+        "3" if message.to_ascii_lowercase().contains("face") => ServiceCode::NoFace,
         "3" => ServiceCode::UnsupportedFormat,
         "4" => ServiceCode::QuotaExhausted,
         "5" => ServiceCode::Unauthorized,

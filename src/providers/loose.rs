@@ -86,7 +86,7 @@ pub(crate) fn error_message(v: &serde_json::Value) -> Option<String> {
 /// A generic refusal whose message says no face was found becomes `NO_FACE`
 /// (services that have no code of their own for it say it in words).
 pub(crate) fn no_face_if_said(code: ServiceCode, message: &str) -> ServiceCode {
-    let lower = message.to_lowercase();
+    let lower = message.to_ascii_lowercase();
     let said = lower.contains("no face") || lower.contains("face not");
     if said && matches!(code, ServiceCode::BadRequest | ServiceCode::ServiceError) {
         ServiceCode::NoFace

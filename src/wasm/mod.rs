@@ -20,7 +20,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::detect::{DetectOptions, Detector, ModelKind};
 use crate::error::{DetectError, Error};
-use crate::image::{ImageView, Limits, RgbImage};
+use crate::image::{ImageView, Limits, RgbImage, YuvColor, YuvMatrix};
 use crate::prepare::{
     PrepareOptions, detect_decoded, detect_image, detect_options_from_json, detect_photo,
     prepare_decoded, prepare_with,
@@ -62,11 +62,56 @@ fn rgba_view(rgba: &[u8], width: u32, height: u32) -> Result<ImageView<'_>, Erro
         .ok_or_else(|| Error::invalid("rgba", "length must be width × height × 4"))
 }
 
+/// A frame in one of the layouts of [`FaceBridge::detect_layout`], checked
+/// against its size.
+fn frame_view<'a>(
+    data: &'a [u8],
+    width: u32,
+    height: u32,
+    layout: &[u32],
+) -> Result<ImageView<'a>, Error> {
+    let at = |i: usize| layout.get(i).copied().unwrap_or(0);
+    let (format, color) = (at(0), at(1));
+    let planes = |i: usize| {
+        layout
+            .get(2 + 2 * i..4 + 2 * i)
+            .map(|p| (p[0] as usize, p[1] as usize))
+            .unwrap_or((0, 0))
+    };
+    let color = YuvColor {
+        matrix: if color & 1 == 1 {
+            YuvMatrix::Bt709
+        } else {
+            YuvMatrix::Bt601
+        },
+        full_range: color & 2 == 2,
+    };
+    let view = match format {
+        0 => ImageView::rgba(data, width, height),
+        1 => ImageView::bgra(data, width, height),
+        2 => ImageView::i420(
+            data,
+            width,
+            height,
+            [planes(0), planes(1), planes(2)],
+            color,
+        ),
+        3 => ImageView::nv12(data, width, height, [planes(0), planes(1)], color),
+        _ => None,
+    };
+    view.filter(|_| width > 0 && height > 0).ok_or_else(|| {
+        Error::invalid(
+            "layout",
+            "a frame of RGBA, BGRA, I420 or NV12 pixels whose planes fit its buffer",
+        )
+    })
+}
+
 /// The same pixels copied to RGB, for the document capture's card finder,
 /// which works on an RGB image.
 fn rgba_image(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, Error> {
-    let view = rgba_view(rgba, width, height)?;
-    RgbImage::from_raw(width, height, crate::image::rgba_to_rgb(view.as_raw()))
+    rgba_view(rgba, width, height)?;
+    RgbImage::from_raw(width, height, crate::image::rgba_to_rgb(rgba))
         .ok_or_else(|| Error::invalid("rgba", "size mismatch"))
 }
 
@@ -322,10 +367,29 @@ impl FaceBridge {
         height: u32,
         #[wasm_bindgen(unchecked_param_type = "DetectOptions")] options: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
+        // Read in place: no RGB copy of the frame (BENCHMARKS.md).
+        self.detect_layout(rgba, width, height, &[0], options)
+    }
+
+    /// `detectPixels` on a camera frame in the layout `VideoFrame.copyTo`
+    /// gave it without converting. `layout`: the format (0 RGBA/RGBX, 1
+    /// BGRA/BGRX, 2 I420, 3 NV12), the colour (YUV only: bit 0 BT.709 rather
+    /// than BT.601, bit 1 full range), then each plane's offset and stride
+    /// (Y, U, V for I420; Y, UV for NV12). Called by `detectFrame`
+    /// (js/frame.js).
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __detectLayout, skip_typescript)]
+    pub fn detect_layout(
+        &self,
+        data: &[u8],
+        width: u32,
+        height: u32,
+        layout: &[u32],
+        options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
         let run = || -> Result<JsValue, Error> {
             let (role, detect, _) = detect_options_from_json(options_json(&options)?)?;
-            // Read in place: no RGB copy of the frame (BENCHMARKS.md).
-            let img = rgba_view(rgba, width, height)?;
+            let img = frame_view(data, width, height, layout)?;
             let r = detect_image(&self.inner.detector, img, 1.0, None, role, &detect)?;
             Ok(to_js(&r))
         };

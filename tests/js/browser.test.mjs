@@ -89,6 +89,67 @@ test("a PNG while the formats wasm cannot be fetched: UNSUPPORTED_FORMAT saying 
   }
 });
 
+test("detectFrame reads I420, NV12, RGBA and BGRA frames in place: the faces and gate of Chromium's own RGBA", async () => {
+  const got = await page.evaluate(async () => {
+    const { FaceBridge } = await import("/pkg/index.js");
+    const fbx = new FaceBridge();
+    // Which path each frame took: the wasm's own-layout reader or RGBA.
+    let inPlace = 0;
+    const own = fbx.__detectLayout;
+    fbx.__detectLayout = function (...a) { inPlace++; return own.apply(this, a); };
+    const [w, h] = [640, 480];
+    const planes = async (name) => new Uint8Array(await (await fetch(`/tests/fixtures/generated/${name}`)).arrayBuffer());
+    const i420 = await planes("camera-selfie.i420");
+    const i420Full709 = await planes("camera-selfie-709-full.i420");
+    // NV12: the same Y, then U and V interleaved.
+    const nv12 = new Uint8Array(i420.length);
+    nv12.set(i420.subarray(0, w * h));
+    const q = (w / 2) * (h / 2);
+    for (let i = 0; i < q; i++) { nv12[w * h + 2 * i] = i420[w * h + i]; nv12[w * h + 2 * i + 1] = i420[w * h + q + i]; }
+    const frame = (data, format, colorSpace) => new VideoFrame(data, { format, codedWidth: w, codedHeight: h, timestamp: 0, colorSpace });
+    const rgbaOf = async (f) => {
+      const rgba = new Uint8Array(w * h * 4);
+      await f.copyTo(rgba, { format: "RGBA", layout: [{ offset: 0, stride: w * 4 }] });
+      return rgba;
+    };
+    const webcam = frame(i420, "I420", {});
+    const rgba = await rgbaOf(webcam);
+    const bgra = rgba.map((v, i) => (i % 4 === 3 ? v : rgba[i - (i % 4) + 2 - (i % 4)]));
+    const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(rgba.buffer), w, h));
+    const cases = {
+      "I420, colour unsaid (a webcam)": webcam,
+      "I420, BT.709 full range": frame(i420Full709, "I420", { matrix: "bt709", fullRange: true }),
+      "NV12": frame(nv12, "NV12", {}),
+      "RGBA": frame(rgba, "RGBA"),
+      "BGRA": frame(bgra, "BGRA"),
+      "from an ImageBitmap": new VideoFrame(bitmap, { timestamp: 0 }),
+      "I420, BT.2020 (through RGBA)": frame(i420, "I420", { matrix: "bt2020-ncl", fullRange: false }),
+    };
+    const out = {};
+    for (const [name, f] of Object.entries(cases)) {
+      const before = inPlace;
+      const inPlaceReport = await fbx.detectFrame(f, { role: "selfie" });
+      const reference = fbx.detectPixels(await rgbaOf(f), w, h, { role: "selfie" });
+      out[name] = { format: f.format, inPlace: inPlace - before, report: inPlaceReport, reference };
+      f.close();
+    }
+    // A layout that does not fit its buffer is a typed error, not a trap.
+    try { fbx.__detectLayout(new Uint8Array(100), w, h, new Uint32Array([2, 0, 0, w, w * h, w / 2, w * h + q, w / 2]), {}); out.short = "resolved"; }
+    catch (e) { out.short = e.code; }
+    return out;
+  });
+  assert.equal(got.short, "INVALID_OPTIONS");
+  delete got.short;
+  for (const [name, { format, inPlace, report, reference }] of Object.entries(got)) {
+    assert.equal(inPlace, name.includes("through RGBA") ? 0 : 1, `${name}: ${format} read in place`);
+    assert.equal(reference.faces.length, 1, name);
+    assertSameFaces(report, reference, name);
+    const [qa, qb] = [report.quality.primary, reference.quality.primary];
+    assert.ok(Math.abs(qa.meanLuma - qb.meanLuma) < 1.5, `${name}: luma ${qa.meanLuma} ${qb.meanLuma}`);
+    assert.ok(Math.abs(qa.sharpness / qb.sharpness - 1) < 0.1, `${name}: sharpness ${qa.sharpness} ${qb.sharpness}`);
+  }
+});
+
 test("errors reach the page with their code", async () => {
   const code = await page.evaluate(async () => {
     try { await fb.prepare(new Uint8Array([1, 2, 3]), {}); return "resolved"; } catch (e) { return e.code; }
