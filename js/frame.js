@@ -17,8 +17,8 @@ const LAYOUTS = { RGBA: 0, RGBX: 0, BGRA: 1, BGRX: 1, I420: 2, I420A: 2, NV12: 3
  * limited range unless it says full; any other matrix goes through RGBA.
  */
 function layoutOf(frame) {
+  if (!Object.hasOwn(LAYOUTS, frame.format ?? "")) return null;
   const format = LAYOUTS[frame.format];
-  if (format === undefined) return null;
   if (format < 2) return [format, 0];
   const { matrix = null, fullRange = null } = frame.colorSpace ?? {};
   if (matrix !== null && matrix !== "bt709" && matrix !== "smpte170m" && matrix !== "bt470bg") return null;
