@@ -12,6 +12,7 @@
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
+import { stats } from "./wasm-bench.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const n = Number(process.argv[2] ?? 15);
@@ -30,7 +31,7 @@ async function fresh(fn) {
   }
 }
 
-const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+const median = (v) => stats(v).median;
 try {
   const imports = [];
   for (let i = 0; i < n; i++) {

@@ -29,6 +29,25 @@ pub struct YuvColor {
     pub full_range: bool,
 }
 
+impl YuvColor {
+    /// Red's and blue's weights in the luma (green's is the rest).
+    fn kr_kb(self) -> (f64, f64) {
+        match self.matrix {
+            YuvMatrix::Bt601 => (0.299, 0.114),
+            YuvMatrix::Bt709 => (0.2126, 0.0722),
+        }
+    }
+
+    /// RGB → YUV: Y's scale, the chroma's scale and Y's offset.
+    fn range(self) -> (f64, f64, i32) {
+        if self.full_range {
+            (1.0, 1.0, 0)
+        } else {
+            (219.0 / 255.0, 224.0 / 255.0, 16)
+        }
+    }
+}
+
 /// YUV → RGB in fixed point, 16 fractional bits.
 #[derive(Debug, Clone, Copy)]
 struct Coeffs {
@@ -43,16 +62,10 @@ struct Coeffs {
 impl Coeffs {
     #[inline(never)]
     fn of(c: YuvColor) -> Coeffs {
-        let (kr, kb) = match c.matrix {
-            YuvMatrix::Bt601 => (0.299, 0.114),
-            YuvMatrix::Bt709 => (0.2126, 0.0722),
-        };
+        let (kr, kb) = c.kr_kb();
         let kg = 1.0 - kr - kb;
-        let (ys, cs, y0) = if c.full_range {
-            (1.0, 1.0, 0)
-        } else {
-            (255.0 / 219.0, 255.0 / 224.0, 16)
-        };
+        let (ys, cs, y0) = c.range();
+        let (ys, cs) = (1.0 / ys, 1.0 / cs);
         let fixed = |v: f64| (v * 65536.0).round() as i32;
         Coeffs {
             y: fixed(ys),
@@ -242,24 +255,26 @@ impl<'a> ImageView<'a> {
     /// The whole view as RGB, converted as the browser would.
     pub fn to_rgb(&self) -> RgbImage {
         let (w, h) = (self.width as usize, self.height as usize);
-        let mut out = RgbImage::new(self.width, self.height);
-        for (y, row) in out.chunks_exact_mut(w * 3).take(h).enumerate() {
-            for (x, px) in row.chunks_exact_mut(3).enumerate() {
-                let p = match self.pixels {
-                    Pixels::Packed { raw, bpp, bgr } => {
-                        let p = &raw[(y * w + x) * bpp..][..3];
-                        if bgr {
-                            [p[2], p[1], p[0]]
-                        } else {
-                            [p[0], p[1], p[2]]
-                        }
+        let mut out = match self.pixels {
+            Pixels::Packed { raw, bpp: 4, .. } => super::rgba_to_rgb(raw),
+            Pixels::Packed { raw, .. } => raw.to_vec(),
+            Pixels::Yuv(yuv) => {
+                let mut out = Vec::with_capacity(w * h * 3);
+                for y in 0..h {
+                    for x in 0..w {
+                        out.extend_from_slice(&yuv.rgb(x, y));
                     }
-                    Pixels::Yuv(yuv) => yuv.rgb(x, y),
-                };
-                px.copy_from_slice(&p);
+                }
+                out
+            }
+        };
+        if let Pixels::Packed { bgr: true, .. } = self.pixels {
+            for p in out.chunks_exact_mut(3) {
+                p.swap(0, 2);
             }
         }
-        out
+        // w × h × 3 bytes by construction: every view's size is checked when it is made.
+        RgbImage::from_raw(self.width, self.height, out).unwrap_or_default()
     }
 
     /// The Rec. 601 luma of `out.len()` pixels of row `y` from column `x`
@@ -317,15 +332,8 @@ impl<'a> From<&'a RgbImage> for ImageView<'a> {
 pub fn i420_from_rgb(src: &RgbImage, color: YuvColor) -> (Vec<u8>, [(usize, usize); 3]) {
     let (w, h) = (src.width() as usize, src.height() as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let (kr, kb) = match color.matrix {
-        YuvMatrix::Bt601 => (0.299, 0.114),
-        YuvMatrix::Bt709 => (0.2126, 0.0722),
-    };
-    let (ys, cs, y0) = if color.full_range {
-        (1.0, 1.0, 0.0)
-    } else {
-        (219.0 / 255.0, 224.0 / 255.0, 16.0)
-    };
+    let (kr, kb) = color.kr_kb();
+    let (ys, cs, y0) = color.range();
     let yuv = |p: [u8; 3]| {
         let [r, g, b] = p.map(|c| c as f64);
         let l = kr * r + (1.0 - kr - kb) * g + kb * b;
@@ -339,7 +347,7 @@ pub fn i420_from_rgb(src: &RgbImage, color: YuvColor) -> (Vec<u8>, [(usize, usiz
     for y in 0..h {
         for x in 0..w {
             let (l, _, _) = yuv(src.get_pixel(x as u32, y as u32).0);
-            out[y * w + x] = (l * ys + y0).round().clamp(0.0, 255.0) as u8;
+            out[y * w + x] = (l * ys + y0 as f64).round().clamp(0.0, 255.0) as u8;
         }
     }
     for cy in 0..ch {

@@ -72,12 +72,7 @@ fn frame_view<'a>(
 ) -> Result<ImageView<'a>, Error> {
     let at = |i: usize| layout.get(i).copied().unwrap_or(0);
     let (format, color) = (at(0), at(1));
-    let planes = |i: usize| {
-        layout
-            .get(2 + 2 * i..4 + 2 * i)
-            .map(|p| (p[0] as usize, p[1] as usize))
-            .unwrap_or((0, 0))
-    };
+    let planes = |i: usize| (at(2 + 2 * i) as usize, at(3 + 2 * i) as usize);
     let color = YuvColor {
         matrix: if color & 1 == 1 {
             YuvMatrix::Bt709
@@ -87,7 +82,8 @@ fn frame_view<'a>(
         full_range: color & 2 == 2,
     };
     let view = match format {
-        0 => ImageView::rgba(data, width, height),
+        // detectPixels: its own message, which names no layout.
+        0 => return rgba_view(data, width, height),
         1 => ImageView::bgra(data, width, height),
         2 => ImageView::i420(
             data,
