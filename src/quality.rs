@@ -350,24 +350,10 @@ fn face_stats(img: &ImageView, b: &Rect) -> (f32, f32, f32, f32) {
     let (mut sum, mut dark, mut bright) = (0.0f64, 0usize, 0usize);
     for (r, out) in plane.chunks_exact_mut(w).enumerate() {
         img.luma_row(x, y + r, out);
-        // Four lanes, so the compiler can keep them in one vector.
-        let (mut s, mut d, mut b) = ([0f32; 4], [0u32; 4], [0u32; 4]);
-        let mut quads = out.chunks_exact(4);
-        for q in &mut quads {
-            for k in 0..4 {
-                s[k] += q[k];
-                d[k] += (q[k] <= 10.0) as u32;
-                b[k] += (q[k] >= 245.0) as u32;
-            }
-        }
-        for &l in quads.remainder() {
-            s[0] += l;
-            d[0] += (l <= 10.0) as u32;
-            b[0] += (l >= 245.0) as u32;
-        }
-        sum += s.iter().map(|&v| v as f64).sum::<f64>();
-        dark += d.iter().sum::<u32>() as usize;
-        bright += b.iter().sum::<u32>() as usize;
+        let (s, d, b) = row_exposure(out);
+        sum += s;
+        dark += d;
+        bright += b;
     }
     let n = (w * h) as f32;
     // Resample to 128 px wide so the Laplacian sees the same frequencies on a
@@ -380,6 +366,33 @@ fn face_stats(img: &ImageView, b: &Rect) -> (f32, f32, f32, f32) {
         (sum / n as f64) as f32,
         dark as f32 / n,
         bright as f32 / n,
+    )
+}
+
+/// A luma row's sum and its dark (≤ 10) and bright (≥ 245) pixel counts.
+/// Out of line so V8 optimises it between rows of the first face it sees
+/// (docs/design-decisions.md, "Small hot functions").
+#[inline(never)]
+fn row_exposure(row: &[f32]) -> (f64, usize, usize) {
+    // Four lanes, so the compiler can keep them in one vector.
+    let (mut s, mut d, mut b) = ([0f32; 4], [0u32; 4], [0u32; 4]);
+    let mut quads = row.chunks_exact(4);
+    for q in &mut quads {
+        for k in 0..4 {
+            s[k] += q[k];
+            d[k] += (q[k] <= 10.0) as u32;
+            b[k] += (q[k] >= 245.0) as u32;
+        }
+    }
+    for &l in quads.remainder() {
+        s[0] += l;
+        d[0] += (l <= 10.0) as u32;
+        b[0] += (l >= 245.0) as u32;
+    }
+    (
+        s.iter().map(|&v| v as f64).sum::<f64>(),
+        d.iter().sum::<u32>() as usize,
+        b.iter().sum::<u32>() as usize,
     )
 }
 

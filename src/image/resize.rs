@@ -427,35 +427,53 @@ pub fn resize_plane(src: &[f32], w: usize, h: usize, ow: usize, oh: usize) -> Ve
     for (i, out) in cols.chunks_exact_mut(stride).enumerate() {
         let (first, n) = (down.first[i], down.count[i]);
         for (k, &c) in wd[i * down.width..][..n].iter().enumerate() {
-            for (o, &v) in out[..w].iter_mut().zip(&src[(first + k) * w..][..w]) {
-                *o += c * v;
-            }
+            add_scaled(&mut out[..w], &src[(first + k) * w..][..w], c);
         }
     }
     let mut dst = vec![0f32; oh * ow];
     for (row, out) in cols.chunks_exact(stride).zip(dst.chunks_exact_mut(ow)) {
-        for (x, o) in out.iter_mut().enumerate() {
-            let c = &wa[x * across.width..][..across.width];
-            let r = &row[across.first[x]..][..across.width];
-            let mut lanes = [0f32; 4];
-            for (c4, r4) in c.chunks_exact(4).zip(r.chunks_exact(4)) {
-                for k in 0..4 {
-                    lanes[k] += c4[k] * r4[k];
-                }
-            }
-            // `width` is even, not always a multiple of four.
-            for (&ck, &rk) in c
-                .chunks_exact(4)
-                .remainder()
-                .iter()
-                .zip(r.chunks_exact(4).remainder())
-            {
-                lanes[0] += ck * rk;
-            }
-            *o = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-        }
+        plane_row_pass(out, row, &wa, &across);
     }
     dst
+}
+
+/// `out += c × src`, one source row into one column-pass row of
+/// [`resize_plane`]. Out of line, like the helpers below: V8 optimises a
+/// small function called per row and swaps it in between rows, where the
+/// whole pass, called once, would wait for the next image (and its compile
+/// would take a core from the first detection; docs/design-decisions.md,
+/// "Small hot functions").
+#[inline(never)]
+fn add_scaled(out: &mut [f32], src: &[f32], c: f32) {
+    for (o, &v) in out.iter_mut().zip(src) {
+        *o += c * v;
+    }
+}
+
+/// One output row of [`resize_plane`]'s row pass: each output the dot of
+/// its taps with the padded row.
+#[inline(never)]
+fn plane_row_pass(out: &mut [f32], row: &[f32], wa: &[f32], across: &Taps) {
+    for (x, o) in out.iter_mut().enumerate() {
+        let c = &wa[x * across.width..][..across.width];
+        let r = &row[across.first[x]..][..across.width];
+        let mut lanes = [0f32; 4];
+        for (c4, r4) in c.chunks_exact(4).zip(r.chunks_exact(4)) {
+            for k in 0..4 {
+                lanes[k] += c4[k] * r4[k];
+            }
+        }
+        // `width` is even, not always a multiple of four.
+        for (&ck, &rk) in c
+            .chunks_exact(4)
+            .remainder()
+            .iter()
+            .zip(r.chunks_exact(4).remainder())
+        {
+            lanes[0] += ck * rk;
+        }
+        *o = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    }
 }
 
 /// Resizes to exactly `w`×`h` with a Catmull-Rom convolution (sharp enough

@@ -278,7 +278,9 @@ impl<'a> ImageView<'a> {
     }
 
     /// The Rec. 601 luma of `out.len()` pixels of row `y` from column `x`
-    /// (the caller keeps them inside the image).
+    /// (the caller keeps them inside the image). Out of line: called per
+    /// row, V8 optimises it between the first face's rows.
+    #[inline(never)]
     pub(crate) fn luma_row(&self, x: usize, y: usize, out: &mut [f32]) {
         match self.pixels {
             Pixels::Packed { raw, bpp, bgr } => {

@@ -152,8 +152,10 @@ pub(super) fn deinterleave(even: &mut [f32], odd: &mut [f32], line: &[f32]) {
 
 /// `dst.copy_from_slice(src)` in 4-lane loads and stores. A row here is 8
 /// to 128 values, and `copy_from_slice` becomes one `memory.copy` a row in
-/// the wasm, which V8 runs as a call out of the compiled code.
-#[inline(always)]
+/// the wasm, which V8 runs as a call out of the compiled code. Out of line
+/// itself: inlined, its loop made `run` hot enough for V8 to optimise the
+/// whole layer during the first detection, too late to use it there.
+#[inline(never)]
 fn copy_row(dst: &mut [f32], src: &[f32]) {
     let mut d = dst.chunks_exact_mut(4);
     let mut s = src.chunks_exact(4);
