@@ -5,10 +5,17 @@
 //    from ours;
 // 2. the same steps one at a time: fetch the relaxed wasm, compile it,
 //    import the glue, instantiate, new FaceBridge + warmUp("short"), the
-//    first detection from JPEG bytes and the second (medians).
+//    first detection from JPEG bytes and the second (medians);
+// 3. the browser's floor: a one-line module's import (asked → evaluated),
+//    what any library's first import costs here before its own work;
+// 4. the first detection in a Chromium trace: its wall time against the
+//    CPU time the page's main thread got, and the optimising compiler's
+//    work on the worker threads meanwhile. Wall minus CPU is the time the
+//    main thread waited for a core.
 // Needs pkg/ and bench-out/anchors/frame-640x480.jpg (scripts/bench-anchors.sh).
 //
 //   node benches/cold-parts.mjs [contexts=15]
+import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
@@ -79,7 +86,65 @@ try {
   console.log(`\nThe steps one at a time, medians of ${n} fresh contexts (ms):\n`);
   console.log(`| ${names.join(" | ")} |\n|${names.map(() => "---").join("|")}|`);
   console.log(`| ${names.map((_, k) => median(steps.map((s) => s[k])).toFixed(1)).join(" | ")} |`);
+
+  // 3. A module of one line, written where the server serves it.
+  mkdirSync(`${root}bench-out`, { recursive: true });
+  writeFileSync(`${root}bench-out/one-line.mjs`, "export const at = performance.now();\n");
+  const floors = [];
+  for (let i = 0; i < n; i++) {
+    floors.push(await fresh(async () => {
+      const t0 = performance.now();
+      const m = await import("/bench-out/one-line.mjs");
+      const e = performance.getEntriesByType("resource").find((r) => r.name.endsWith("one-line.mjs"));
+      return [e.requestStart - t0, e.responseEnd - t0, m.at - t0];
+    }));
+  }
+  const fl = (k) => median(floors.map((f) => f[k])).toFixed(1);
+  console.log(`\nA one-line module's import, medians of ${n} fresh contexts: sent at ${fl(0)} ms, last byte at ${fl(1)}, evaluated at ${fl(2)}.`);
+
+  // 4. Traced first detections (tracing slows every thread: compare the
+  // shares, not the times with the untraced ones above).
+  const traced = [];
+  for (let i = 0; i < Math.min(n, 5); i++) {
+    const ctx = await browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`${origin}/tests/js/blank.html`);
+      await page.evaluate(async () => {
+        globalThis.frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
+        globalThis.fb = new (await import("/pkg/index.js")).FaceBridge();
+        await fb.warmUp("short");
+      });
+      await browser.startTracing(page, { categories: ["v8", "v8.wasm", "v8.execute", "devtools.timeline"] });
+      await page.evaluate(() => fb.detect(frame, { role: "selfie", model: "short", tiles: "off", minScore: 0.5 }).then(() => {}));
+      const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+      traced.push(firstDetection(events));
+    } finally {
+      await ctx.close();
+    }
+  }
+  const tr = (k) => median(traced.map((t) => t[k])).toFixed(1);
+  console.log(`\nThe first detection traced, medians of ${traced.length} fresh contexts (ms): wall ${tr("wall")}, ` +
+    `the main thread's CPU ${tr("cpu")}; meanwhile on worker threads ${tr("units")} optimising compiles, ` +
+    `${tr("tfWall")} ms wall and ${tr("tfCpu")} ms CPU.`);
 } finally {
   await browser.close();
   server.close();
+}
+
+/**
+ * The longest script run on the main thread of a trace (the detection),
+ * its wall and CPU time, and the optimising compiles that overlap it.
+ */
+function firstDetection(events) {
+  // The detection runs as a promise job: within the page's microtask
+  // checkpoint, or a function call.
+  const calls = events.filter((e) => e.ph === "X" && e.tdur !== undefined &&
+    (e.name === "v8.callFunction" || e.name === "RunMicrotasks"));
+  const call = calls.reduce((a, b) => (b.dur > a.dur ? b : a));
+  const within = events.filter((e) => e.name === "wasm.TopTierCompilation" && e.ph === "X" &&
+    e.ts < call.ts + call.dur && e.ts + e.dur > call.ts);
+  const sum = (v) => v.reduce((a, b) => a + b, 0) / 1000;
+  return { wall: call.dur / 1000, cpu: call.tdur / 1000, units: within.length,
+    tfWall: sum(within.map((e) => e.dur)), tfCpu: sum(within.map((e) => e.tdur ?? 0)) };
 }
