@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
-import { stats } from "./wasm-bench.mjs";
+import { detectorPage, stats } from "./wasm-bench.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const n = Number(process.argv[2] ?? 15);
@@ -106,15 +106,8 @@ try {
   // shares, not the times with the untraced ones above).
   const traced = [];
   for (let i = 0; i < Math.min(n, 5); i++) {
-    const ctx = await browser.newContext();
+    const { ctx, page } = await detectorPage(browser, origin, { warm: true });
     try {
-      const page = await ctx.newPage();
-      await page.goto(`${origin}/tests/js/blank.html`);
-      await page.evaluate(async () => {
-        globalThis.frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
-        globalThis.fb = new (await import("/pkg/index.js")).FaceBridge();
-        await fb.warmUp("short");
-      });
       await browser.startTracing(page, { categories: ["v8", "v8.wasm", "v8.execute", "devtools.timeline"] });
       await page.evaluate(() => fb.detect(frame, { role: "selfie", model: "short", tiles: "off", minScore: 0.5 }).then(() => {}));
       const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;

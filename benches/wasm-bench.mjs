@@ -20,6 +20,24 @@ export async function time(runs, f, warmups = 1) {
 }
 
 /**
+ * Node side, with a Playwright `browser` and the bench server's `origin`: a
+ * page in a new context (cache cold) with the anchors' 640×480 frame as
+ * `frame` and a FaceBridge from pkg/ as `fb`, warmed up when `warm`.
+ * The caller closes `ctx`.
+ */
+export async function detectorPage(browser, origin, { warm = false } = {}) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${origin}/tests/js/blank.html`);
+  await page.evaluate(async (warm) => {
+    globalThis.frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
+    globalThis.fb = new (await import("/pkg/index.js")).FaceBridge();
+    if (warm) await globalThis.fb.warmUp("short");
+  }, warm);
+  return { ctx, page };
+}
+
+/**
  * Times several functions in turns (f0, f1, …, f0, f1, …) after `warmups`
  * turns: each run of one sits between runs of the others, so all see the
  * engine in the same state (tier-up, caches) and ratios between them hold
