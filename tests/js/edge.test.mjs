@@ -553,16 +553,20 @@ test("memory: decompression bombs and oversize bodies are refused before any pix
       },
     });
   };
+  // The edge answers while the client still uploads, then closes: the
+  // client may see the answer, or a reset before or while reading it (a
+  // transport error either way; the edge's log below is what must hold).
+  const transport = (e) => ({ transport: String(e.cause?.code ?? e) });
   const unauth = await fetch(`${edgeUrl}/v1/match/cvs`, {
     method: "POST", headers: { origin: ORIGIN }, body: stream(), duplex: "half",
-  }).then((r) => r.json(), (e) => ({ transport: String(e.cause?.code ?? e) }));
+  }).then((r) => r.json()).catch(transport);
   if (!unauth.transport) assert.equal(unauth.error.code, "TOKEN_REJECTED");
   // Authenticated but past the route's limit (Valify: two 2 MB images as
   // base64): refused as soon as the stream passes it.
   const token = await mintToken({ provider: "valify", op: "compare", digest: bodyDigest(good) });
   const over = await fetch(`${edgeUrl}/v1/match/valify`, {
     method: "POST", headers: { origin: ORIGIN, authorization: `Bearer ${token}` }, body: stream(), duplex: "half",
-  }).then((r) => r.json(), (e) => ({ transport: String(e.cause?.code ?? e) }));
+  }).then((r) => r.json()).catch(transport);
   if (!over.transport) assert.equal(over.error.code, "BODY_TOO_LARGE");
   await new Promise((r) => setTimeout(r, 200));
   const lines = logs.join("").split("\n").filter((l) => l.includes('"facebridge":"edge"'));
