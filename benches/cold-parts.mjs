@@ -19,24 +19,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
-import { detectorPage, stats } from "./wasm-bench.mjs";
+import { detectorPage, inFreshPage, stats } from "./wasm-bench.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const n = Number(process.argv[2] ?? 15);
 const { server, origin } = await serve(root, { headers: { "cache-control": "public, max-age=3600" } });
 const browser = await launchChromium();
 
-/** `fn` in a fresh context's blank page; its result. */
-async function fresh(fn) {
-  const ctx = await browser.newContext();
-  try {
-    const page = await ctx.newPage();
-    await page.goto(`${origin}/tests/js/blank.html`);
-    return await page.evaluate(fn);
-  } finally {
-    await ctx.close();
-  }
-}
+const fresh = (fn) => inFreshPage(browser, origin, fn);
 
 const median = (v) => stats(v).median;
 try {
@@ -109,7 +99,7 @@ try {
     const { ctx, page } = await detectorPage(browser, origin, { warm: true });
     try {
       await browser.startTracing(page, { categories: ["v8", "v8.wasm", "v8.execute", "devtools.timeline"] });
-      await page.evaluate(() => fb.detect(frame, { role: "selfie", model: "short", tiles: "off", minScore: 0.5 }).then(() => {}));
+      await page.evaluate(() => fb.detect(frame, opts).then(() => {}));
       const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
       traced.push(firstDetection(events));
     } finally {

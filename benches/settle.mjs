@@ -15,36 +15,42 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/js/chromium.mjs";
 import { serve } from "../tests/js/serve.mjs";
-import { detectorPage, stats } from "./wasm-bench.mjs";
+import { detectorPage, inFreshPage, stats } from "./wasm-bench.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const contexts = Number(process.argv[2] ?? 6);
 const count = Number(process.argv[3] ?? 200);
 const { server, origin } = await serve(root, { headers: { "cache-control": "public, max-age=3600" } });
 const browser = await launchChromium();
-const pages = [];
 try {
+  const pages = [];
   for (let i = 0; i < contexts; i++) {
-    const ctx = await browser.newContext();
-    try {
-      const page = await ctx.newPage();
-      await page.goto(`${origin}/tests/js/blank.html`);
-      pages.push(await page.evaluate(async (count) => {
-        const frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
-        const fb = new (await import("/pkg/index.js")).FaceBridge();
-        const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
-        const ms = [];
-        for (let k = 0; k < count; k++) {
-          const t = performance.now();
-          await fb.detect(frame, opts);
-          ms.push(performance.now() - t);
-        }
-        return ms;
-      }, count));
-    } finally {
-      await ctx.close();
-    }
+    pages.push(await inFreshPage(browser, origin, async (count) => {
+      const frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
+      const fb = new (await import("/pkg/index.js")).FaceBridge();
+      const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
+      const ms = [];
+      for (let k = 0; k < count; k++) {
+        const t = performance.now();
+        await fb.detect(frame, opts);
+        ms.push(performance.now() - t);
+      }
+      return ms;
+    }, count));
   }
+  // Per context, the mean of each ten; then the median of those over contexts.
+  const rows = [];
+  for (let k = 0; k < count; k += 10) {
+    const means = pages.map((ms) => {
+      const ten = ms.slice(k, k + 10);
+      return ten.reduce((a, b) => a + b, 0) / ten.length;
+    });
+    rows.push(`| ${k + 1}–${Math.min(k + 10, count)} | ${stats(means).median.toFixed(2)} |`);
+  }
+  const window = stats(pages.map((ms) => stats(ms.slice(4, 24)).median)).median;
+  console.log(`Detections from JPEG bytes on the 640×480 frame, ${contexts} fresh contexts: the median over contexts of each ten's mean (ms).\n`);
+  console.log(`| detections | ms |\n|---|---|\n${rows.join("\n")}\n`);
+  console.log(`The anchors' window (detections 5–24), median of each context's median: ${window.toFixed(2)} ms.\n`);
   if (existsSync("/proc/self/task")) await threadWindows();
 } finally {
   await browser.close();
@@ -89,7 +95,6 @@ async function threadWindows() {
     for (const [from, to] of [[0, 20], [20, 60], [60, 150], [150, 190]]) {
       const before = rendererThreads();
       const ms = await page.evaluate(async (n) => {
-        const opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
         const t = performance.now();
         for (let k = 0; k < n; k++) await fb.detect(frame, opts);
         return (performance.now() - t) / n;
@@ -99,18 +104,7 @@ async function threadWindows() {
         .sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
       console.log(`| ${from + 1}–${to} | ${ms.toFixed(2)} | ${used} |`);
     }
-    console.log("");
   } finally {
     await ctx.close();
   }
 }
-// Per context, the mean of each ten; then the median of those over contexts.
-const rows = [];
-for (let k = 0; k < count; k += 10) {
-  const means = pages.map((ms) => ms.slice(k, k + 10).reduce((a, b) => a + b, 0) / ms.slice(k, k + 10).length);
-  rows.push(`| ${k + 1}–${Math.min(k + 10, count)} | ${stats(means).median.toFixed(2)} |`);
-}
-const window = stats(pages.map((ms) => stats(ms.slice(4, 24)).median)).median;
-console.log(`Detections from JPEG bytes on the 640×480 frame, ${contexts} fresh contexts: the median over contexts of each ten's mean (ms).\n`);
-console.log(`| detections | ms |\n|---|---|\n${rows.join("\n")}\n`);
-console.log(`The anchors' window (detections 5–24), median of each context's median: ${window.toFixed(2)} ms.`);

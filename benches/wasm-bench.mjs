@@ -20,10 +20,26 @@ export async function time(runs, f, warmups = 1) {
 }
 
 /**
- * Node side, with a Playwright `browser` and the bench server's `origin`: a
- * page in a new context (cache cold) with the anchors' 640×480 frame as
- * `frame` and a FaceBridge from pkg/ as `fb`, warmed up when `warm`.
- * The caller closes `ctx`.
+ * Node side, with a Playwright `browser` and the bench server's `origin`:
+ * `fn(arg)` evaluated in the blank page of a new context (cache cold); its
+ * result. The context is closed after.
+ */
+export async function inFreshPage(browser, origin, fn, arg) {
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`${origin}/tests/js/blank.html`);
+    return await page.evaluate(fn, arg);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * Node side, as `inFreshPage`, but the page stays open for the caller (who
+ * closes `ctx`): the anchors' 640×480 frame as `frame`, a FaceBridge from
+ * pkg/ as `fb` (warmed up when `warm`), and the anchors' short-range
+ * options as `opts`.
  */
 export async function detectorPage(browser, origin, { warm = false } = {}) {
   const ctx = await browser.newContext();
@@ -32,6 +48,7 @@ export async function detectorPage(browser, origin, { warm = false } = {}) {
   await page.evaluate(async (warm) => {
     globalThis.frame = new Uint8Array(await (await fetch("/bench-out/anchors/frame-640x480.jpg")).arrayBuffer());
     globalThis.fb = new (await import("/pkg/index.js")).FaceBridge();
+    globalThis.opts = { role: "selfie", model: "short", tiles: "off", minScore: 0.5 };
     if (warm) await globalThis.fb.warmUp("short");
   }, warm);
   return { ctx, page };
