@@ -511,9 +511,11 @@ impl Frame<'_> {
                 mx += run;
                 left = left.saturating_sub(run);
             }
-        }
-        if bits.overrun() {
-            return None;
+            // A scan that ended early (a cut file) is declined at the row
+            // it ran out in, not after decoding the rest from padding.
+            if bits.overrun() {
+                return None;
+            }
         }
         let mut out = vec![0u8; w * h * 3];
         if planes.len() == 1 {
