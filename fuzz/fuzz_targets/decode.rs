@@ -24,7 +24,13 @@ fuzz_target!(|data: &[u8]| {
         half = Some(p.width.max(p.height).div_ceil(2)).filter(|&s| s != 256);
     }
     for target in [None, Some(256)].into_iter().chain(half.map(Some)) {
-        if let Ok(d) = image::decode(data, &LIMITS, DecodeTarget { min_long_side: target }) {
+        if let Ok(d) = image::decode(
+            data,
+            &LIMITS,
+            DecodeTarget {
+                min_long_side: target,
+            },
+        ) {
             let (w, h) = d.image.dimensions();
             assert!(u64::from(w) * u64::from(h) <= LIMITS.max_pixels);
         }

@@ -5,8 +5,8 @@
 #![no_main]
 
 use facebridge::edge::Edge;
-use facebridge::wire::decode_body;
 use facebridge::providers::Provider;
+use facebridge::wire::decode_body;
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {

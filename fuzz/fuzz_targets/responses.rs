@@ -25,11 +25,23 @@ fuzz_target!(|data: &[u8]| {
         body: &data[3..],
     };
     let creds = [
-        Credential::BiometricKz { api_key: Secret::new(SECRET) },
-        Credential::Valify { access_token: Secret::new(SECRET), bundle_key: Secret::new(SECRET) },
-        Credential::Biometry { token: Secret::new(SECRET) },
-        Credential::Cvs { api_key: Secret::new(SECRET), api_secret: Secret::new(SECRET) },
-        Credential::Aigen { key: Secret::new(SECRET) },
+        Credential::BiometricKz {
+            api_key: Secret::new(SECRET),
+        },
+        Credential::Valify {
+            access_token: Secret::new(SECRET),
+            bundle_key: Secret::new(SECRET),
+        },
+        Credential::Biometry {
+            token: Secret::new(SECRET),
+        },
+        Credential::Cvs {
+            api_key: Secret::new(SECRET),
+            api_secret: Secret::new(SECRET),
+        },
+        Credential::Aigen {
+            key: Secret::new(SECRET),
+        },
     ];
     for (p, cred) in Provider::ALL.into_iter().zip(creds.iter()) {
         let out = match p.parse_response(&resp, cred) {

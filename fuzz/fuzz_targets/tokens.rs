@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
     // The seeds hold one token signed with SECRET, so that mutations reach
     // the claim checks; whatever verifies is that token's claims.
     if let Ok(c) = auth::verify(text, &keys, &expect) {
-        assert_eq!((c.aud.as_str(), c.fbp.as_str()), (expect.audience, expect.provider));
+        assert_eq!(
+            (c.aud.as_str(), c.fbp.as_str()),
+            (expect.audience, expect.provider)
+        );
     }
     let _ = auth::verify_header(
         text,
