@@ -12,8 +12,8 @@ bash scripts/setup.sh
 
 step "format and lints"
 cargo fmt --check
-# The fuzz targets are a crate of their own (fuzz/, nightly): formatted alike.
-rustfmt --check --edition 2024 fuzz/fuzz_targets/*.rs
+# The fuzz targets are a crate (and workspace) of their own: formatted alike.
+cargo fmt --check --manifest-path fuzz/Cargo.toml
 cargo clippy --profile native --features native --all-targets --quiet -- -D warnings
 # formats/: PNG and WebP, linked natively and by the edge, its own wasm for pages.
 cargo clippy -p facebridge-formats --all-targets --quiet -- -D warnings
